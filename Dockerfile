@@ -1,0 +1,28 @@
+# One image for all four services: `docker run predstream features|model|metric|plot|up ...`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary can be fetched.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production LOGS_DIR=/app/logs
+WORKDIR /app
+# A font for the labels of error_distribution.png.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY data ./data
+COPY models ./models
+COPY static ./static
+RUN mkdir -p /app/logs && chown node:node /app/logs
+USER node
+ENTRYPOINT ["node", "/app/dist/cli.js"]
+CMD ["--help"]

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { createGroupCommit } from './groupCommit.js';
+
+describe('group commit', () => {
+  it('flushes one batch for items submitted together and resolves each with its own result', async () => {
+    const batches: number[][] = [];
+    const gc = createGroupCommit<number, number>({
+      maxSize: 100,
+      maxWaitMs: 5,
+      flush: async (items) => {
+        batches.push(items);
+        return items.map((x) => x * 2);
+      },
+    });
+    const results = await Promise.all([1, 2, 3].map((x) => gc.submit(x)));
+    expect(results).toEqual([2, 4, 6]);
+    expect(batches).toEqual([[1, 2, 3]]);
+  });
+
+  it('never runs two flushes at once and caps batch size', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const sizes: number[] = [];
+    const gc = createGroupCommit<number, void>({
+      maxSize: 10,
+      maxWaitMs: 1,
+      flush: async (items) => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        sizes.push(items.length);
+        await new Promise((r) => setTimeout(r, 3));
+        running -= 1;
+        return items.map(() => undefined);
+      },
+    });
+    await Promise.all(Array.from({ length: 95 }, (_, i) => gc.submit(i)));
+    expect(maxRunning).toBe(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(95);
+  });
+
+  it('rejects every item of a failed batch and keeps working afterwards', async () => {
+    let fail = true;
+    const gc = createGroupCommit<number, number>({
+      maxSize: 10,
+      maxWaitMs: 0,
+      flush: async (items) => {
+        if (fail) throw new Error('disk full');
+        return items;
+      },
+    });
+    const failed = await Promise.allSettled([gc.submit(1), gc.submit(2)]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    await expect(gc.submit(3)).resolves.toBe(3);
+    await gc.drain();
+    expect(gc.pending).toBe(0);
+  });
+});

@@ -1,0 +1,84 @@
+// Group commit: gathers items into batches so one durable write (one fsync) serves many messages.
+
+export interface GroupCommitOptions<T, R> {
+  /** Most items in one batch. */
+  maxSize: number;
+  /** How long a batch waits for more items after its first one, in ms (0: next tick). */
+  maxWaitMs: number;
+  /** Makes a batch durable; returns one result per item, in order. Batches never overlap. */
+  flush(items: T[]): Promise<R[]>;
+}
+
+export interface GroupCommit<T, R> {
+  /** Resolves with the item's result once its batch is durable; rejects if that batch failed. */
+  submit(item: T): Promise<R>;
+  /** Items waiting for a batch or in the batch being written. */
+  readonly pending: number;
+  /** Resolves when everything submitted so far has been flushed (or failed). */
+  drain(): Promise<void>;
+}
+
+interface Waiting<T, R> {
+  item: T;
+  resolve(result: R): void;
+  reject(err: unknown): void;
+}
+
+export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCommit<T, R> {
+  let queue: Waiting<T, R>[] = [];
+  let flushing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let inBatch = 0;
+
+  const runBatch = async (batch: Waiting<T, R>[]) => {
+    inBatch = batch.length;
+    try {
+      const results = await opts.flush(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i] as R));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      inBatch = 0;
+    }
+  };
+
+  const schedule = () => {
+    if (flushing || queue.length === 0) return;
+    if (queue.length >= opts.maxSize) {
+      start();
+      return;
+    }
+    timer ??= setTimeout(start, opts.maxWaitMs);
+  };
+
+  const start = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (flushing || queue.length === 0) return;
+    const batch = queue.slice(0, opts.maxSize);
+    queue = queue.slice(batch.length);
+    flushing = runBatch(batch).finally(() => {
+      flushing = undefined;
+      // What arrived while we wrote goes out now: under load batches grow by themselves.
+      if (queue.length > 0) start();
+    });
+  };
+
+  return {
+    submit(item) {
+      return new Promise<R>((resolve, reject) => {
+        queue.push({ item, resolve, reject });
+        schedule();
+      });
+    },
+    get pending() {
+      return queue.length + inBatch;
+    },
+    async drain() {
+      while (flushing || queue.length > 0) {
+        if (!flushing) start();
+        await flushing;
+      }
+    },
+  };
+}

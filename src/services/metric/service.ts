@@ -1,0 +1,111 @@
+// The metric service: joins y_true and y_pred by id and appends rows durably, acking after each group commit.
+import path from 'node:path';
+import { startConsumer } from '../../broker/consumer.js';
+import { HEADER_PUBLISHED_AT } from '../../contract/wire.js';
+import type { ConfigOf } from '../../config/options.js';
+import type { Logger } from '../../util/logger.js';
+import type { Shutdown } from '../../util/shutdown.js';
+import { startBrokerRuntime } from '../runtime.js';
+import { createGroupCommit } from './groupCommit.js';
+import type { JoinOutcome, LabelMessage, LabelQueue } from './join.js';
+import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
+
+const EXPIRE_BATCH = 10_000;
+
+export async function runMetricService(
+  config: ConfigOf<'metric'>,
+  log: Logger,
+  shutdown: Shutdown,
+): Promise<void> {
+  const store = await MetricStore.open(config.logs, {
+    log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
+  });
+  shutdown.add('metric store', () => store.close());
+  const csvPath = path.join(config.logs, METRIC_LOG_FILE_NAME);
+  log.info(
+    { rows: store.rowsWritten(), pending: store.pendingCount() },
+    `appending to ${csvPath} (${store.rowsWritten()} rows so far, ${store.pendingCount()} halves waiting)`,
+  );
+
+  const rt = await startBrokerRuntime('metric', config, log, shutdown);
+  const { metrics } = rt;
+  metrics.joinPending.set(store.pendingCount());
+  metrics.csvBytes.set(store.csvBytes());
+
+  const commit = createGroupCommit<LabelMessage, JoinOutcome>({
+    maxSize: config.batchSize,
+    maxWaitMs: config.batchWait,
+    async flush(batch) {
+      const result = await store.applyBatch(batch);
+      metrics.rowsWritten.inc(result.rows.length);
+      metrics.joinPending.set(store.pendingCount());
+      metrics.csvBytes.set(store.csvBytes());
+      return result.outcomes;
+    },
+  });
+
+  const handleHalf =
+    (queue: LabelQueue) =>
+    async (
+      message: { id: string | number; body: number },
+      delivery: { receivedAt: number; headers: Record<string, unknown> },
+    ) => {
+      const outcome = await commit.submit({
+        queue,
+        id: message.id,
+        value: message.body,
+        receivedAt: delivery.receivedAt,
+      });
+      if (outcome.kind === 'conflict') return { deadLetter: outcome.reason };
+      if (outcome.kind === 'duplicate') metrics.joinDuplicates.inc({ queue });
+      if (outcome.kind === 'matched') {
+        const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
+        if (Number.isFinite(publishedAt)) metrics.endToEndSeconds.observe((Date.now() - publishedAt) / 1000);
+      }
+      return undefined;
+    };
+
+  const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
+    const consumer = startConsumer({
+      conn: rt.conn,
+      queue: rt.topology.queues[queue],
+      prefetch: config.prefetch,
+      maxAttempts: config.maxAttempts,
+      deadLetters: rt.deadLetters,
+      retryPublisher: rt.publisher,
+      log,
+      metrics,
+      handle: handleHalf(queue),
+    });
+    consumer.on('ready', () => log.info({ queue: rt.topology.queues[queue].name }, `consuming ${queue}`));
+    return consumer;
+  });
+  rt.setWorking(true);
+  // Consumers close first (their handlers settle after the last group commit), then the store.
+  shutdown.add('consumers', async () => {
+    await Promise.all(consumers.map((c) => c.close()));
+    await commit.drain();
+  });
+
+  const ttlMs = config.joinTtl * 1000;
+  const sweep = setInterval(
+    () => {
+      // In slices, so a million expired halves never hold the event loop for long.
+      let dropped = 0;
+      let n: number;
+      do {
+        n = store.expire(Date.now(), ttlMs, EXPIRE_BATCH);
+        dropped += n;
+      } while (n === EXPIRE_BATCH);
+      if (dropped > 0) {
+        metrics.joinExpired.inc(dropped);
+        metrics.joinPending.set(store.pendingCount());
+        log.warn(`dropped ${dropped} halves that found no partner within ${config.joinTtl} s (--join-ttl)`);
+      }
+    },
+    Math.min(ttlMs / 10, 5_000),
+  );
+  sweep.unref();
+  shutdown.add('ttl sweep', () => clearInterval(sweep));
+  await shutdown.requested;
+}

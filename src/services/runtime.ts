@@ -1,0 +1,92 @@
+// What every broker-connected service starts with: logger, metrics port, connection, topology, publishers.
+import type { Connection } from 'rabbitmq-client';
+import { connectBroker } from '../broker/connection.js';
+import { createDeadLetterer, type DeadLetterer } from '../broker/deadLetters.js';
+import { createConfirmPublisher, type ConfirmPublisher } from '../broker/publisher.js';
+import { declareTopology, type Topology } from '../broker/topology.js';
+import { METRICS_PORT_DEFAULTS } from '../config/options.js';
+import { createServiceMetrics, type ServiceMetrics } from '../observability/metrics.js';
+import { startStatusServer } from '../observability/statusServer.js';
+import type { Logger } from '../util/logger.js';
+import type { Shutdown } from '../util/shutdown.js';
+
+export type ServiceName = keyof typeof METRICS_PORT_DEFAULTS;
+
+export interface BrokerSettings {
+  amqpUrl: string;
+  queuePrefix: string;
+  queueType: 'classic' | 'quorum';
+  legacyQueues: boolean;
+  connectTimeout: number;
+  metricsHost: string;
+  metricsPort: number | undefined;
+  maxAttempts?: number;
+}
+
+export interface BrokerRuntime {
+  conn: Connection;
+  topology: Topology;
+  /** Confirmed publisher for the pipeline's own queues (and retries). */
+  publisher: ConfirmPublisher;
+  deadLetters: DeadLetterer;
+  metrics: ServiceMetrics;
+  /** Set by the service once it consumes or publishes; read by /readyz. */
+  setWorking(working: boolean): void;
+}
+
+/** Starts the metrics port first (so /healthz answers while we wait for RabbitMQ), then connects. */
+export async function startBrokerRuntime(
+  service: ServiceName,
+  settings: BrokerSettings,
+  log: Logger,
+  shutdown: Shutdown,
+): Promise<BrokerRuntime> {
+  const metrics = createServiceMetrics(service);
+  let conn: Connection | undefined;
+  let working = false;
+  const port = settings.metricsPort ?? METRICS_PORT_DEFAULTS[service];
+  if (port !== 0) {
+    const status = await startStatusServer({
+      host: settings.metricsHost,
+      port,
+      registry: metrics.registry,
+      beforeScrape: () => metrics.ready.set(conn?.ready && working ? 1 : 0),
+      notReadyReason: () => {
+        if (!conn?.ready) return 'not connected to RabbitMQ';
+        if (!working) return 'not consuming yet';
+        return undefined;
+      },
+    });
+    log.info({ port: status.port }, `metrics on http://${settings.metricsHost}:${status.port}/metrics`);
+    shutdown.add('status server', () => status.close());
+  }
+
+  conn = await connectBroker({
+    url: settings.amqpUrl,
+    connectTimeout: settings.connectTimeout,
+    connectionName: `predstream-${service}`,
+    log,
+  });
+  const connection = conn;
+  shutdown.add('connection', () => connection.close());
+  const topology = await declareTopology(conn, {
+    prefix: settings.queuePrefix,
+    queueType: settings.queueType,
+    legacyQueues: settings.legacyQueues,
+    maxAttempts: settings.maxAttempts ?? 5,
+    log,
+  });
+  const publisher = createConfirmPublisher(
+    conn,
+    Object.values(topology.queues).map((q) => q.declaration),
+  );
+  shutdown.add('publisher', () => publisher.close());
+  return {
+    conn,
+    topology,
+    publisher,
+    deadLetters: createDeadLetterer(topology, publisher),
+    metrics,
+    setWorking: (w) => (working = w),
+  };
+}
