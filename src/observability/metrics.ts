@@ -17,6 +17,10 @@ export interface ServiceMetrics {
   rowsWritten: Counter;
   csvBytes: Gauge;
   ready: Gauge;
+  plotRowsRead: Counter;
+  plotMalformedRows: Counter;
+  plotRenders: Counter;
+  plotRenderSeconds: Histogram;
 }
 
 /** Short machine-readable kind of a rejection reason, for a bounded label set. */
@@ -121,6 +125,27 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     ready: new Gauge({
       name: 'predstream_ready',
       help: '1 when connected to RabbitMQ and consuming (or publishing)',
+      registers,
+    }),
+    plotRowsRead: new Counter({
+      name: 'predstream_plot_rows_read_total',
+      help: 'Rows of metric_log.csv read by the plot service',
+      registers,
+    }),
+    plotMalformedRows: new Counter({
+      name: 'predstream_plot_malformed_rows_total',
+      help: 'Lines of metric_log.csv the plot service could not parse (skipped)',
+      registers,
+    }),
+    plotRenders: new Counter({
+      name: 'predstream_plot_renders_total',
+      help: 'Times error_distribution.png was redrawn',
+      registers,
+    }),
+    plotRenderSeconds: new Histogram({
+      name: 'predstream_plot_render_seconds',
+      help: 'Time to draw and write error_distribution.png',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
   };

@@ -34,6 +34,29 @@ export interface BrokerRuntime {
   setWorking(working: boolean): void;
 }
 
+/** Starts the /metrics, /healthz and /readyz port of a service unless it is off (0). */
+export async function startMetricsPort(
+  service: ServiceName,
+  settings: Pick<BrokerSettings, 'metricsHost' | 'metricsPort'>,
+  metrics: ServiceMetrics,
+  notReadyReason: () => string | undefined,
+  log: Logger,
+  shutdown: Shutdown,
+  beforeScrape?: () => void,
+): Promise<void> {
+  const port = settings.metricsPort ?? METRICS_PORT_DEFAULTS[service];
+  if (port === 0) return;
+  const status = await startStatusServer({
+    host: settings.metricsHost,
+    port,
+    registry: metrics.registry,
+    notReadyReason,
+    beforeScrape,
+  });
+  log.info({ port: status.port }, `metrics on http://${settings.metricsHost}:${status.port}/metrics`);
+  shutdown.add('status server', () => status.close());
+}
+
 /** Starts the metrics port first (so /healthz answers while we wait for RabbitMQ), then connects. */
 export async function startBrokerRuntime(
   service: ServiceName,
@@ -44,22 +67,19 @@ export async function startBrokerRuntime(
   const metrics = createServiceMetrics(service);
   let conn: Connection | undefined;
   let working = false;
-  const port = settings.metricsPort ?? METRICS_PORT_DEFAULTS[service];
-  if (port !== 0) {
-    const status = await startStatusServer({
-      host: settings.metricsHost,
-      port,
-      registry: metrics.registry,
-      beforeScrape: () => metrics.ready.set(conn?.ready && working ? 1 : 0),
-      notReadyReason: () => {
-        if (!conn?.ready) return 'not connected to RabbitMQ';
-        if (!working) return 'not consuming yet';
-        return undefined;
-      },
-    });
-    log.info({ port: status.port }, `metrics on http://${settings.metricsHost}:${status.port}/metrics`);
-    shutdown.add('status server', () => status.close());
-  }
+  await startMetricsPort(
+    service,
+    settings,
+    metrics,
+    () => {
+      if (!conn?.ready) return 'not connected to RabbitMQ';
+      if (!working) return 'not consuming yet';
+      return undefined;
+    },
+    log,
+    shutdown,
+    () => metrics.ready.set(conn?.ready && working ? 1 : 0),
+  );
 
   conn = await connectBroker({
     url: settings.amqpUrl,

@@ -1,0 +1,330 @@
+import { parse } from 'csv-parse/sync';
+import { mkdtemp, open as openFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MetricStoreError } from './errors.js';
+import type { LabelMessage } from './join.js';
+import { MetricStore, type MetricStoreOptions } from './metricStore.js';
+
+const T0 = 1_700_000_000_000;
+const msg = (queue: 'y_true' | 'y_pred', id: number | string, value: number): LabelMessage => ({
+  queue,
+  id,
+  value,
+  receivedAt: T0,
+});
+/** Both halves of ids `from..to-1`, y_pred first for odd ids; y_true = 100 + id, y_pred = id / 4. */
+function pairs(from: number, to: number): LabelMessage[] {
+  const out: LabelMessage[] = [];
+  for (let id = from; id < to; id++) {
+    const t = msg('y_true', id, 100 + id);
+    const p = msg('y_pred', id, id / 4);
+    out.push(...(id % 2 === 0 ? [t, p] : [p, t]));
+  }
+  return out;
+}
+
+describe('MetricStore', () => {
+  let dir: string;
+  let csvPath: string;
+  let statePath: string;
+  let labelsPath: string;
+  const warnings: string[] = [];
+  const stores: MetricStore[] = [];
+
+  const openStore = async (options: MetricStoreOptions = {}): Promise<MetricStore> => {
+    const store = await MetricStore.open(dir, {
+      lockTimeoutMs: 0,
+      log: { info: () => undefined, warn: (m) => warnings.push(m) },
+      ...options,
+    });
+    stores.push(store);
+    return store;
+  };
+  const reopen = async (store: MetricStore): Promise<MetricStore> => {
+    await store.close();
+    return openStore();
+  };
+  const csvText = (): Promise<string> => readFile(csvPath, 'utf8');
+  const csvRecords = async (): Promise<string[][]> => parse(await csvText(), { relax_column_count: true });
+  /** How often each id field occurs among the data rows, checking the header on the way. */
+  const idCounts = async (): Promise<Map<string, number>> => {
+    const [header, ...rows] = await csvRecords();
+    expect(header).toEqual(['id', 'y_true', 'y_pred', 'absolute_error']);
+    const counts = new Map<string, number>();
+    for (const r of rows) counts.set(r[0]!, (counts.get(r[0]!) ?? 0) + 1);
+    return counts;
+  };
+  const expectEachOnce = async (ids: number[]): Promise<void> => {
+    const counts = await idCounts();
+    expect([...counts.keys()].sort()).toEqual(ids.map(String).sort());
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+  };
+  const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'predstream-metric-'));
+    csvPath = path.join(dir, 'metric_log.csv');
+    statePath = path.join(dir, 'metric_state.sqlite');
+    labelsPath = path.join(dir, 'labels_log.txt');
+    warnings.length = 0;
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts a new CSV with the header and writes one row per joined id', async () => {
+    const store = await openStore();
+    expect(store.recovery.action).toBe('create');
+    expect(await csvText()).toBe('id,y_true,y_pred,absolute_error\n');
+
+    const result = await store.applyBatch([...pairs(0, 3), msg('y_true', 'lonely', 1)]);
+    expect(result.counts).toEqual({ pending: 4, matched: 3, duplicate: 0, conflict: 0 });
+    const [, ...rows] = await csvRecords();
+    expect(rows).toEqual(
+      range(0, 3).map((id) => [
+        String(id),
+        String(100 + id),
+        String(id / 4),
+        String(Math.abs(100 + id - id / 4)),
+      ]),
+    );
+    expect(store.pendingCount()).toBe(1);
+    expect(store.rowsWritten()).toBe(3);
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    const labelLines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
+    expect(labelLines).toHaveLength(7);
+    expect(labelLines[6]).toMatch(/ queue=y_true id="lonely" value=1$/);
+  });
+
+  it('joins a pair whose halves come in different batches, and within one batch ignores a repeated half', async () => {
+    const store = await openStore();
+    await store.applyBatch([msg('y_true', 'a', 1), msg('y_true', 'a', 1)]);
+    const result = await store.applyBatch([
+      msg('y_pred', 'a', 4),
+      msg('y_true', 'a', 1),
+      msg('y_true', 'a', 2),
+    ]);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['matched', 'duplicate', 'conflict']);
+    expect((await csvRecords()).slice(1)).toEqual([['a', '1', '4', '3']]);
+  });
+
+  it('adds no row when a batch already written is delivered again', async () => {
+    const store = await openStore();
+    const batch = pairs(0, 5);
+    await store.applyBatch(batch);
+    const before = await csvText();
+    const again = await store.applyBatch(batch);
+    expect(again.counts.duplicate).toBe(batch.length);
+    expect(again.rows).toEqual([]);
+    expect(await csvText()).toBe(before);
+  });
+
+  it('reopens after a clean stop without touching the CSV, and joins halves left pending', async () => {
+    let store = await openStore();
+    await store.applyBatch([...pairs(0, 4), msg('y_pred', 9, 2)]);
+    const before = await csvText();
+    store = await reopen(store);
+    expect(store.recovery.action).toBe('none');
+    expect(await csvText()).toBe(before);
+    expect(store.pendingCount()).toBe(1);
+    await store.applyBatch([msg('y_true', 9, 5), ...pairs(0, 4)]);
+    await expectEachOnce([...range(0, 4), 9]);
+    expect(store.rowsWritten()).toBe(5);
+    expect(warnings).toEqual([]);
+  });
+
+  describe('after a crash between the state commit and the CSV write', () => {
+    // The state commit happened and the CSV never got (all of) the batch: cut the file back as the crash would have.
+    async function crashDuringSecondBatch(cutAt: (offsetBefore: number, offsetAfter: number) => number) {
+      const store = await openStore();
+      await store.applyBatch(pairs(0, 3));
+      const offsetBefore = store.csvBytes();
+      await store.applyBatch(pairs(3, 6));
+      const offsetAfter = store.csvBytes();
+      await store.close();
+      await truncate(csvPath, cutAt(offsetBefore, offsetAfter));
+      return { offsetBefore, offsetAfter };
+    }
+
+    it('rewrites the batch when none of it reached the file', async () => {
+      await crashDuringSecondBatch((before) => before);
+      const store = await openStore();
+      expect(store.recovery.action).toBe('rewrite-last-batch');
+      await expectEachOnce(range(0, 6));
+      // RabbitMQ redelivers the unacked batch: every half is recognised, no row is added.
+      const redelivered = await store.applyBatch(pairs(3, 6));
+      expect(redelivered.counts.duplicate).toBe(6);
+      await expectEachOnce(range(0, 6));
+    });
+
+    it('cuts a half-written line and rewrites the batch', async () => {
+      const { offsetBefore } = await crashDuringSecondBatch((before) => before + 3);
+      expect((await stat(csvPath)).size).toBe(offsetBefore + 3);
+      const store = await openStore();
+      expect(store.recovery.cutBytes).toBe(3);
+      expect(store.recovery.action).toBe('rewrite-last-batch');
+      await expectEachOnce(range(0, 6));
+      expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    });
+
+    it('rewrites a batch that reached the file only partly, ending on a line boundary', async () => {
+      await crashDuringSecondBatch((before, after) => {
+        expect(after - before).toBeGreaterThan(12);
+        return before;
+      });
+      // Put back just the first line of the batch, as if the crash came after it.
+      const line = '3,103,0.75,102.25\n';
+      await writeFile(csvPath, line, { flag: 'a' });
+      const store = await openStore();
+      expect(store.recovery.action).toBe('rewrite-last-batch');
+      await expectEachOnce(range(0, 6));
+    });
+
+    it('rewrites a batch whose bytes on disk are garbage (a power cut after the size grew)', async () => {
+      const { offsetBefore, offsetAfter } = await crashDuringSecondBatch((_, after) => after);
+      const handle = await openFile(csvPath, 'r+');
+      await handle.write(Buffer.alloc(offsetAfter - offsetBefore - 1, 0), 0, undefined, offsetBefore);
+      await handle.close();
+      const store = await openStore();
+      expect(store.recovery.action).toBe('rewrite-last-batch');
+      await expectEachOnce(range(0, 6));
+    });
+  });
+
+  it('repairs a CSV with a cut last line and no state (written by the Python service), and continues it', async () => {
+    const python =
+      'id,y_true,y_pred,absolute_error\r\n' +
+      '1700000000.5,151.0,140.5,10.5\r\n' +
+      'abc,75.0,80.0,5.0\r\n' +
+      '1700000001.25,12';
+    await writeFile(csvPath, python);
+    const store = await openStore();
+    expect(store.recovery).toMatchObject({
+      action: 'import-all',
+      importedRows: 2,
+      cutBytes: '1700000001.25,12'.length,
+    });
+    expect(store.rowsWritten()).toBe(2);
+
+    const result = await store.applyBatch([
+      msg('y_true', 1700000000.5, 151),
+      msg('y_pred', 'abc', 80),
+      msg('y_pred', 1700000001.25, 13),
+      msg('y_true', 1700000001.25, 12),
+    ]);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['duplicate', 'duplicate', 'pending', 'matched']);
+    expect(await csvText()).toBe(
+      'id,y_true,y_pred,absolute_error\r\n' +
+        '1700000000.5,151.0,140.5,10.5\r\n' +
+        'abc,75.0,80.0,5.0\r\n' +
+        '1700000001.25,12,13,1\r\n',
+    );
+  });
+
+  it('imports the ids of the CSV once when the state file was deleted', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 4));
+    await store.close();
+    await rm(statePath);
+    store = await openStore();
+    expect(store.recovery).toMatchObject({ action: 'import-all', importedRows: 4 });
+    const again = await store.applyBatch(pairs(0, 4));
+    expect(again.counts.duplicate).toBe(8);
+    await expectEachOnce(range(0, 4));
+  });
+
+  it('starts over, forgetting written ids, when the user removed the CSV', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    await store.close();
+    await rm(csvPath);
+    store = await openStore();
+    expect(store.recovery.action).toBe('create');
+    expect(warnings.join('\n')).toMatch(/missing or empty but rows were written before/);
+    await store.applyBatch(pairs(0, 2));
+    await expectEachOnce([0, 1]);
+    expect(store.rowsWritten()).toBe(2);
+  });
+
+  it('takes complete rows another writer appended as written, and cuts its unfinished line', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    await store.close();
+    await writeFile(csvPath, '"x,1",1,2,1\n77,5,5,0\n78,1', { flag: 'a' });
+    store = await openStore();
+    expect(store.recovery).toMatchObject({ action: 'import-tail', importedRows: 2, cutBytes: 4 });
+    expect(store.rowsWritten()).toBe(4);
+    const result = await store.applyBatch([msg('y_true', 'x,1', 1), msg('y_pred', 77, 5), ...pairs(78, 79)]);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['duplicate', 'duplicate', 'pending', 'matched']);
+    const counts = await idCounts();
+    expect([...counts.entries()].sort()).toEqual([
+      ['0', 1],
+      ['1', 1],
+      ['77', 1],
+      ['78', 1],
+      ['x,1', 1],
+    ]);
+  });
+
+  it('keeps what is left of a CSV someone cut short and appends the last batch after it', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 3));
+    const afterFirst = store.csvBytes();
+    await store.applyBatch(pairs(3, 5));
+    await store.close();
+    const lines = (await csvText()).split('\n');
+    // Someone kept the header and the first row only.
+    await writeFile(csvPath, `${lines[0]}\n${lines[1]}\n`);
+    expect((await stat(csvPath)).size).toBeLessThan(afterFirst);
+    store = await openStore();
+    expect(store.recovery.action).toBe('append-last-batch');
+    await expectEachOnce([0, 3, 4]);
+    expect(store.rowsWritten()).toBe(3);
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    // Ids whose rows were lost are still known as written: a redelivery does not bring them back twice.
+    expect((await store.applyBatch(pairs(1, 2))).counts.duplicate).toBe(2);
+  });
+
+  it('refuses a CSV that is not a metric log, naming the fix', async () => {
+    await writeFile(csvPath, 'time,value\n1,2\n');
+    const error = await openStore().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(MetricStoreError);
+    expect((error as MetricStoreError).code).toBe('CSV_UNUSABLE');
+    expect((error as Error).message).toMatch(/not the header id,y_true,y_pred,absolute_error.*move it away/);
+    // The failed open released the state file.
+    await rm(csvPath);
+    await expect(openStore()).resolves.toBeInstanceOf(MetricStore);
+  });
+
+  it('refuses to import a CSV whose rows are not valid CSV', async () => {
+    await writeFile(csvPath, 'id,y_true,y_pred,absolute_error\n1,2,3,1\n"open quote,1,2,1\n');
+    const error = await openStore().catch((err: unknown) => err);
+    expect((error as MetricStoreError).code).toBe('CSV_UNUSABLE');
+    expect((error as Error).message).toMatch(/is not valid CSV/);
+  });
+
+  it('cuts an unterminated last line of labels_log.txt', async () => {
+    await writeFile(labelsPath, 'line one\nhalf a li');
+    const store = await openStore();
+    await store.applyBatch([msg('y_true', 1, 1)]);
+    const lines = (await readFile(labelsPath, 'utf8')).split('\n');
+    expect(lines[0]).toBe('line one');
+    expect(lines[1]).toMatch(/queue=y_true id=1 value=1$/);
+    expect(lines).toHaveLength(3);
+  });
+
+  it('runs concurrent applyBatch calls one after another', async () => {
+    const store = await openStore();
+    const results = await Promise.all([
+      store.applyBatch(pairs(0, 10)),
+      store.applyBatch(pairs(10, 20)),
+      store.applyBatch(pairs(0, 20)),
+    ]);
+    expect(results.map((r) => r.counts.matched)).toEqual([10, 10, 0]);
+    await expectEachOnce(range(0, 20));
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+  });
+});

@@ -1,0 +1,242 @@
+// Start-up repair of metric_log.csv against the join state, so every joined id ends up in it exactly once.
+import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse } from 'csv-parse';
+import { MetricStoreError } from './errors.js';
+import type { PositionalFile } from './csvLog.js';
+import {
+  formatHeader,
+  idKeysOfCsvField,
+  METRIC_CSV_COLUMNS,
+  parseCsvNumber,
+  type RecordDelimiter,
+} from './metricCsv.js';
+import { planRecovery, type RecoveryAction } from './recoveryPlan.js';
+import type { CsvCheckpoint, ImportedRow, SqliteJoinStore } from './sqliteJoinStore.js';
+
+/** Where recovery reports what it repaired; a pino logger fits. */
+export interface RecoveryLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface RecoveryReport {
+  action: RecoveryAction['kind'];
+  /** Bytes of an unterminated last line removed from the CSV. */
+  cutBytes: number;
+  /** Rows whose ids were imported as written. */
+  importedRows: number;
+  /** The CSV after recovery, as the state now records it. */
+  checkpoint: CsvCheckpoint;
+}
+
+const IMPORT_CHUNK_ROWS = 5000;
+const MAX_HEADER_BYTES = 4096;
+const HEADER_TEXT = METRIC_CSV_COLUMNS.join(',');
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n += 1;
+  return n;
+}
+
+function unusable(file: string, problem: string): MetricStoreError {
+  return new MetricStoreError(
+    'CSV_UNUSABLE',
+    `${file} ${problem}: fix it, or move it away and restart (a new file is then started, and the ids in the old one may be written again)`,
+  );
+}
+
+/** Checks the header line and tells how the file ends its lines. */
+async function readHeader(csv: PositionalFile): Promise<{ end: number; delimiter: RecordDelimiter }> {
+  const head = await csv.read(0, MAX_HEADER_BYTES);
+  const lf = head.indexOf(0x0a);
+  if (lf < 0) throw unusable(csv.path, `has no header line within its first ${MAX_HEADER_BYTES} bytes`);
+  const crlf = lf > 0 && head[lf - 1] === 0x0d;
+  const line = head
+    .subarray(0, crlf ? lf - 1 : lf)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
+  if (line !== HEADER_TEXT) {
+    throw unusable(
+      csv.path,
+      `starts with ${JSON.stringify(line.slice(0, 200))}, not the header ${HEADER_TEXT}`,
+    );
+  }
+  return { end: lf + 1, delimiter: crlf ? '\r\n' : '\n' };
+}
+
+/**
+ * Streams the complete rows in [from, to) of the CSV into the state as written ids, a chunk per
+ * transaction (idempotent, so a crash halfway only means importing again). Returns the row count.
+ */
+async function importRows(
+  csv: PositionalFile,
+  state: SqliteJoinStore,
+  from: number,
+  to: number,
+): Promise<number> {
+  if (to <= from) return 0;
+  let rows = 0;
+  let chunk: ImportedRow[] = [];
+  // A plain Writable (no per-record promise) keeps the import at parser speed.
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1024,
+    write(record: string[], _encoding, done) {
+      try {
+        const [id, yTrue, yPred] = record;
+        if (id !== undefined && id !== '') {
+          chunk.push({
+            keys: idKeysOfCsvField(id),
+            yTrue: parseCsvNumber(yTrue),
+            yPred: parseCsvNumber(yPred),
+          });
+          rows += 1;
+          if (chunk.length >= IMPORT_CHUNK_ROWS) {
+            state.importDone(chunk);
+            chunk = [];
+          }
+        }
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+  try {
+    await pipeline(
+      createReadStream(csv.path, { start: from, end: to - 1 }),
+      parse({ relax_column_count: true, skip_empty_lines: true }),
+      sink,
+    );
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    throw unusable(csv.path, `is not valid CSV after byte ${from} (${err.message})`);
+  }
+  state.importDone(chunk);
+  return rows;
+}
+
+export interface RecoveryContext {
+  state: SqliteJoinStore;
+  csv: PositionalFile;
+  log: RecoveryLog;
+}
+
+export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Promise<RecoveryReport> {
+  const { size, cutBytes } = await csv.truncateAfterLastNewline();
+  if (cutBytes > 0)
+    log.warn(`${csv.path}: removed an unterminated last line (${cutBytes} bytes) left by a crash`);
+
+  const checkpoint = state.readCheckpoint();
+  let lastBatchIntact = false;
+  if (checkpoint && size >= checkpoint.offsetAfter) {
+    const onDisk = await csv.read(checkpoint.offsetBefore, checkpoint.offsetAfter - checkpoint.offsetBefore);
+    lastBatchIntact = onDisk.equals(Buffer.from(checkpoint.batchText, 'utf8'));
+  }
+  const action = planRecovery({ checkpoint, csvSize: size, lastBatchIntact, hasWrittenIds: state.hasDone() });
+  const report = (next: CsvCheckpoint, importedRows = 0): RecoveryReport => ({
+    action: action.kind,
+    cutBytes,
+    importedRows,
+    checkpoint: next,
+  });
+
+  switch (action.kind) {
+    case 'none':
+      return report(action.checkpoint);
+
+    case 'create': {
+      if (action.forgetWrittenIds) {
+        log.warn(
+          `${csv.path} is missing or empty but rows were written before: starting a new file and forgetting which ids were written, so ids sent again get rows again`,
+        );
+      }
+      const header = formatHeader('\n');
+      const next: CsvCheckpoint = {
+        offsetBefore: 0,
+        batchText: header,
+        offsetAfter: utf8Bytes(header),
+        rows: 0,
+        recordDelimiter: '\n',
+      };
+      state.transaction(() => {
+        if (action.forgetWrittenIds) state.clearDone();
+        state.writeCheckpoint(next);
+      });
+      await csv.truncate(0);
+      await csv.writeAt(header, 0);
+      return report(next);
+    }
+
+    case 'import-all': {
+      const header = await readHeader(csv);
+      const rows = await importRows(csv, state, header.end, size);
+      const next: CsvCheckpoint = {
+        offsetBefore: size,
+        batchText: '',
+        offsetAfter: size,
+        rows,
+        recordDelimiter: header.delimiter,
+      };
+      state.transaction(() => state.writeCheckpoint(next));
+      log.info(`${csv.path}: no join state for it, imported the ids of its ${rows} rows as written`);
+      return report(next, rows);
+    }
+
+    case 'rewrite-last-batch': {
+      const cp = action.checkpoint;
+      if (action.discardedBytes > 0) {
+        log.warn(
+          `${csv.path}: the last batch on disk differs from what was committed; rewriting it, which drops ${action.discardedBytes} bytes after it`,
+        );
+      }
+      await csv.truncate(cp.offsetBefore);
+      await csv.writeAt(cp.batchText, cp.offsetBefore);
+      log.info(
+        `${csv.path}: rewrote the last batch (${countLines(cp.batchText)} lines) that a crash interrupted`,
+      );
+      return report(cp);
+    }
+
+    case 'append-last-batch': {
+      const cp = action.checkpoint;
+      log.warn(
+        `${csv.path} is ${size} bytes, shorter than the ${cp.offsetBefore} bytes written before the last batch: someone cut it; the missing rows are not rewritten, the last batch is appended`,
+      );
+      const header = await readHeader(csv);
+      const rowsLeft = await importRows(csv, state, header.end, size);
+      // offsetBefore > 0 here, so the batch text is data rows (or empty), never the header.
+      const next: CsvCheckpoint = {
+        offsetBefore: size,
+        batchText: cp.batchText,
+        offsetAfter: size + utf8Bytes(cp.batchText),
+        rows: rowsLeft + countLines(cp.batchText),
+        recordDelimiter: cp.recordDelimiter,
+      };
+      // Commit first: a crash during the write then redoes it at the new offset.
+      state.transaction(() => state.writeCheckpoint(next));
+      await csv.writeAt(next.batchText, next.offsetBefore);
+      return report(next, rowsLeft);
+    }
+
+    case 'import-tail': {
+      const cp = action.checkpoint;
+      const rows = await importRows(csv, state, cp.offsetAfter, size);
+      const next: CsvCheckpoint = {
+        offsetBefore: size,
+        batchText: '',
+        offsetAfter: size,
+        rows: cp.rows + rows,
+        recordDelimiter: cp.recordDelimiter,
+      };
+      state.transaction(() => state.writeCheckpoint(next));
+      log.warn(`${csv.path}: ${rows} rows were added by another writer; their ids count as written`);
+      return report(next, rows);
+    }
+  }
+}

@@ -1,0 +1,261 @@
+// The join's durable state in SQLite (metric_state.sqlite): unmatched halves, written ids, and the CSV checkpoint.
+import Database from 'better-sqlite3';
+import { MetricStoreError } from './errors.js';
+import type { DoneRecord, JoinStore, LabelQueue, PendingHalf } from './join.js';
+import type { RecordDelimiter } from './metricCsv.js';
+
+export const STATE_FILE_NAME = 'metric_state.sqlite';
+const SCHEMA_VERSION = 1;
+
+/**
+ * What the last batch wrote to metric_log.csv, committed with that batch's join changes: enough to
+ * redo the CSV write after a crash, whatever part of it reached the disk.
+ */
+export interface CsvCheckpoint {
+  /** Where the last batch's text starts in the file. */
+  offsetBefore: number;
+  /** The exact text of the last batch (the header, for a new file). */
+  batchText: string;
+  /** The file's size once that text is written: `offsetBefore + byteLength(batchText)`. */
+  offsetAfter: number;
+  /** Data rows in the file once that text is written. */
+  rows: number;
+  recordDelimiter: RecordDelimiter;
+}
+
+/** An id found in an existing CSV: every key it may stand for, and its values for conflict checks. */
+export interface ImportedRow {
+  keys: readonly string[];
+  yTrue: number | null;
+  yPred: number | null;
+}
+
+export interface SqliteJoinStoreOptions {
+  /** SQLite page cache; the tables live on disk, so a million pending halves cost disk, not memory. */
+  cacheKiB?: number;
+  /** How long to wait for another process to release the state file before failing. */
+  lockTimeoutMs?: number;
+}
+
+const DEFAULT_OPTS: Required<SqliteJoinStoreOptions> = { cacheKiB: 16 * 1024, lockTimeoutMs: 5000 };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pending (
+  key TEXT PRIMARY KEY,
+  queue TEXT NOT NULL CHECK (queue IN ('y_true', 'y_pred')),
+  value REAL NOT NULL,
+  received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pending_received_at ON pending (received_at);
+CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, y_true REAL, y_pred REAL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+`;
+
+interface PendingRow {
+  queue: LabelQueue;
+  value: number;
+  received_at: number;
+}
+
+interface DoneRow {
+  y_true: number | null;
+  y_pred: number | null;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * The pending half's id is not stored apart: the key is `idKey(id)`, i.e. the id's JSON, so
+ * `JSON.parse(key)` gives it back exactly. Call the JoinStore methods inside `transaction()`.
+ */
+export class SqliteJoinStore implements JoinStore {
+  private pendingRows: number;
+  private readonly stmts: Record<
+    | 'getPending'
+    | 'putPending'
+    | 'deletePending'
+    | 'getDone'
+    | 'markDone'
+    | 'importDone'
+    | 'expire'
+    | 'countPending'
+    | 'anyDone'
+    | 'clearDone'
+    | 'getMeta'
+    | 'setMeta',
+    Statement
+  >;
+
+  private constructor(private readonly db: Database.Database) {
+    this.stmts = {
+      getPending: db.prepare('SELECT queue, value, received_at FROM pending WHERE key = ?'),
+      putPending: db.prepare('INSERT INTO pending (key, queue, value, received_at) VALUES (?, ?, ?, ?)'),
+      deletePending: db.prepare('DELETE FROM pending WHERE key = ?'),
+      getDone: db.prepare('SELECT y_true, y_pred FROM done WHERE key = ?'),
+      markDone: db.prepare('INSERT INTO done (key, y_true, y_pred) VALUES (?, ?, ?)'),
+      importDone: db.prepare('INSERT OR IGNORE INTO done (key, y_true, y_pred) VALUES (?, ?, ?)'),
+      expire: db.prepare(
+        'DELETE FROM pending WHERE key IN (SELECT key FROM pending WHERE received_at < ? ORDER BY received_at LIMIT ?)',
+      ),
+      countPending: db.prepare('SELECT count(*) AS n FROM pending'),
+      anyDone: db.prepare('SELECT 1 AS one FROM done LIMIT 1'),
+      clearDone: db.prepare('DELETE FROM done'),
+      getMeta: db.prepare('SELECT v FROM meta WHERE k = ?'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
+      ),
+    };
+    this.pendingRows = this.countPendingRows();
+  }
+
+  /** Opens (creating if needed) the state file and takes it for this process alone until close(). */
+  static open(path: string, options: SqliteJoinStoreOptions = {}): SqliteJoinStore {
+    const opts = { ...DEFAULT_OPTS, ...options };
+    const db = new Database(path, { timeout: opts.lockTimeoutMs });
+    try {
+      // EXCLUSIVE before WAL: the lock is held for the connection's life (a second service on the
+      // same logs dir fails here instead of interleaving rows), and the WAL index stays in memory.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma(`cache_size = ${-Math.max(1024, Math.floor(opts.cacheKiB))}`);
+      db.pragma('mmap_size = 0');
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      db.exec(SCHEMA);
+      const version = db.prepare('SELECT v FROM meta WHERE k = ?').get('schema_version') as
+        { v: number } | undefined;
+      if (version && version.v > SCHEMA_VERSION) {
+        throw new MetricStoreError(
+          'STATE_TOO_NEW',
+          `${path} has schema version ${version.v}, newer than this predstream understands (${SCHEMA_VERSION}): upgrade predstream, or move the file away to start with an empty join state`,
+        );
+      }
+      // A write now takes the exclusive lock at once rather than at the first batch.
+      db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+      return new SqliteJoinStore(db);
+    } catch (err) {
+      db.close();
+      if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+        throw new MetricStoreError(
+          'STATE_LOCKED',
+          `${path} is in use by another process (is another metric service running on the same logs directory?): stop it, or give this one its own logs directory`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Runs `fn` in one transaction: all of it is committed (durably, synchronous=FULL) or none. */
+  transaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      // The rollback undid rows the in-memory count already included.
+      this.pendingRows = this.countPendingRows();
+      throw err;
+    }
+  }
+
+  getPending(key: string): PendingHalf | undefined {
+    const row = this.stmts.getPending.get(key) as PendingRow | undefined;
+    if (!row) return undefined;
+    return {
+      id: JSON.parse(key) as number | string,
+      queue: row.queue,
+      value: row.value,
+      receivedAt: row.received_at,
+    };
+  }
+
+  putPending(key: string, half: PendingHalf): void {
+    this.stmts.putPending.run(key, half.queue, half.value, half.receivedAt);
+    this.pendingRows += 1;
+  }
+
+  deletePending(key: string): void {
+    this.pendingRows -= this.stmts.deletePending.run(key).changes;
+  }
+
+  getDone(key: string): DoneRecord | undefined {
+    const row = this.stmts.getDone.get(key) as DoneRow | undefined;
+    return row ? { yTrue: row.y_true, yPred: row.y_pred } : undefined;
+  }
+
+  markDone(key: string, record: DoneRecord): void {
+    this.stmts.markDone.run(key, record.yTrue, record.yPred);
+  }
+
+  deletePendingOlderThan(cutoff: number, limit: number): number {
+    const sqlLimit = Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : -1;
+    const removed = this.transaction(() => this.stmts.expire.run(cutoff, sqlLimit).changes);
+    this.pendingRows -= removed;
+    return removed;
+  }
+
+  pendingCount(): number {
+    return this.pendingRows;
+  }
+
+  /** Marks ids found in an existing CSV as written (idempotent), dropping any half still pending for them. */
+  importDone(rows: readonly ImportedRow[]): void {
+    this.transaction(() => {
+      for (const row of rows) {
+        for (const key of row.keys) {
+          this.stmts.importDone.run(key, row.yTrue, row.yPred);
+          if (this.pendingRows > 0) this.deletePending(key);
+        }
+      }
+    });
+  }
+
+  hasDone(): boolean {
+    return this.stmts.anyDone.get() !== undefined;
+  }
+
+  /** Forgets every written id: used when the CSV they were written to is gone. */
+  clearDone(): void {
+    this.stmts.clearDone.run();
+  }
+
+  readCheckpoint(): CsvCheckpoint | undefined {
+    const get = (k: string): unknown => (this.stmts.getMeta.get(k) as { v: unknown } | undefined)?.v;
+    const offsetBefore = get('csv_offset_before');
+    const batchText = get('batch_text');
+    const offsetAfter = get('csv_offset_after');
+    const rows = get('csv_rows');
+    const recordDelimiter = get('record_delimiter');
+    if (
+      typeof offsetBefore !== 'number' ||
+      typeof batchText !== 'string' ||
+      typeof offsetAfter !== 'number' ||
+      typeof rows !== 'number'
+    ) {
+      return undefined;
+    }
+    return {
+      offsetBefore,
+      batchText,
+      offsetAfter,
+      rows,
+      recordDelimiter: recordDelimiter === '\r\n' ? '\r\n' : '\n',
+    };
+  }
+
+  /** Records the checkpoint; call inside the transaction that applies the batch it describes. */
+  writeCheckpoint(checkpoint: CsvCheckpoint): void {
+    this.stmts.setMeta.run('csv_offset_before', checkpoint.offsetBefore);
+    this.stmts.setMeta.run('batch_text', checkpoint.batchText);
+    this.stmts.setMeta.run('csv_offset_after', checkpoint.offsetAfter);
+    this.stmts.setMeta.run('csv_rows', checkpoint.rows);
+    this.stmts.setMeta.run('record_delimiter', checkpoint.recordDelimiter);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private countPendingRows(): number {
+    return (this.stmts.countPending.get() as { n: number }).n;
+  }
+}
