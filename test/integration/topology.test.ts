@@ -67,7 +67,10 @@ describe('declareTopology against RabbitMQ', () => {
   });
 });
 
-async function waitGet(ch: Awaited<ReturnType<Awaited<ReturnType<typeof openTestConnection>>['acquire']>>, queue: string) {
+async function waitGet(
+  ch: Awaited<ReturnType<Awaited<ReturnType<typeof openTestConnection>>['acquire']>>,
+  queue: string,
+) {
   for (let i = 0; i < 50; i++) {
     const msg = await ch.basicGet({ queue });
     if (msg) return msg as typeof msg & { body: Buffer };

@@ -61,6 +61,14 @@ export function parseCsvNumber(field: string | undefined): number | null {
 }
 
 /** One line of labels_log.txt: `<ISO time> queue=<q> id=<json id> value=<v>`. Ids hold no control characters. */
+/** The line for a row joined and written: received y_true, received y_pred, then this, per id. */
+export function formatRowLabelLine(row: MetricRow): string {
+  return (
+    `${new Date().toISOString()} row id=${idKey(row.id)} y_true=${String(row.yTrue)} ` +
+    `y_pred=${String(row.yPred)} absolute_error=${String(row.absoluteError)}\n`
+  );
+}
+
 export function formatLabelLine(message: LabelMessage): string {
   const at = new Date(message.receivedAt).toISOString();
   return `${at} queue=${message.queue} id=${idKey(message.id)} value=${String(message.value)}\n`;

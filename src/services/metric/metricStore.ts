@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AppendFile, PositionalFile, syncDirectory } from './csvLog.js';
 import { applyMessage, expire, type JoinOutcome, type LabelMessage, type MetricRow } from './join.js';
-import { formatLabelLine, formatRows } from './metricCsv.js';
+import { formatLabelLine, formatRowLabelLine, formatRows } from './metricCsv.js';
 import { recoverMetricLog, type RecoveryLog, type RecoveryReport } from './recovery.js';
 import {
   SqliteJoinStore,
@@ -149,7 +149,7 @@ export class MetricStore {
     // allSettled: a failed write must not leave the other one running under the next batch's redo.
     const writes = await Promise.allSettled([
       next ? this.csv.writeAt(next.batchText, next.offsetBefore) : undefined,
-      this.labels.append(messages.map(formatLabelLine).join('')),
+      this.labels.append(messages.map(formatLabelLine).join('') + rows.map(formatRowLabelLine).join('')),
     ]);
     const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;

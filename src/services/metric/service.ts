@@ -5,7 +5,10 @@ import { HEADER_PUBLISHED_AT } from '../../contract/wire.js';
 import type { ConfigOf } from '../../config/options.js';
 import type { Logger } from '../../util/logger.js';
 import type { Shutdown } from '../../util/shutdown.js';
+import { METRIC_STATUS_FILE, type MetricStatus } from '../../contract/status.js';
+import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { startBrokerRuntime } from '../runtime.js';
+import { LatencyWindow } from './latencyWindow.js';
 import { createGroupCommit } from './groupCommit.js';
 import type { JoinOutcome, LabelMessage, LabelQueue } from './join.js';
 import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
@@ -32,6 +35,9 @@ export async function runMetricService(
   metrics.joinPending.set(store.pendingCount());
   metrics.csvBytes.set(store.csvBytes());
 
+  const latencies = new LatencyWindow(1000);
+  let expired = 0;
+  let duplicates = 0;
   const commit = createGroupCommit<LabelMessage, JoinOutcome>({
     maxSize: config.batchSize,
     maxWaitMs: config.batchWait,
@@ -57,10 +63,17 @@ export async function runMetricService(
         receivedAt: delivery.receivedAt,
       });
       if (outcome.kind === 'conflict') return { deadLetter: outcome.reason };
-      if (outcome.kind === 'duplicate') metrics.joinDuplicates.inc({ queue });
+      if (outcome.kind === 'duplicate') {
+        duplicates += 1;
+        metrics.joinDuplicates.inc({ queue });
+      }
       if (outcome.kind === 'matched') {
         const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
-        if (Number.isFinite(publishedAt)) metrics.endToEndSeconds.observe((Date.now() - publishedAt) / 1000);
+        if (Number.isFinite(publishedAt)) {
+          const ms = Date.now() - publishedAt;
+          metrics.endToEndSeconds.observe(ms / 1000);
+          latencies.add(ms);
+        }
       }
       return undefined;
     };
@@ -98,6 +111,7 @@ export async function runMetricService(
         dropped += n;
       } while (n === EXPIRE_BATCH);
       if (dropped > 0) {
+        expired += dropped;
         metrics.joinExpired.inc(dropped);
         metrics.joinPending.set(store.pendingCount());
         log.warn(`dropped ${dropped} halves that found no partner within ${config.joinTtl} s (--join-ttl)`);
@@ -107,5 +121,40 @@ export async function runMetricService(
   );
   sweep.unref();
   shutdown.add('ttl sweep', () => clearInterval(sweep));
+
+  // The dashboard (plot service) reads this file: pending halves, dead letters, latency.
+  const statusPath = path.join(config.logs, METRIC_STATUS_FILE);
+  const writeStatus = async () => {
+    const deadLetters: Record<string, number> = {};
+    for (const q of Object.values(rt.topology.queues)) {
+      try {
+        deadLetters[q.logical] = (
+          await rt.conn.queueDeclare({ queue: q.deadLetterQueue, passive: true })
+        ).messageCount;
+      } catch {
+        // not reachable right now; the next status has it
+      }
+    }
+    const status: MetricStatus = {
+      updatedAt: Date.now(),
+      rowsWritten: store.rowsWritten(),
+      pending: store.pendingCount(),
+      expired,
+      duplicates,
+      deadLetters,
+      latencyMs: latencies.summary(),
+    };
+    await writeFileAtomic(statusPath, Buffer.from(JSON.stringify(status)));
+  };
+  let statusBusy = false;
+  const statusTimer = setInterval(() => {
+    if (statusBusy) return;
+    statusBusy = true;
+    writeStatus()
+      .catch((err: unknown) => log.debug(`cannot write ${statusPath}: ${String(err)}`))
+      .finally(() => (statusBusy = false));
+  }, 1_000);
+  statusTimer.unref();
+  shutdown.add('status file', () => clearInterval(statusTimer));
   await shutdown.requested;
 }
