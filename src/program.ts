@@ -11,7 +11,11 @@ import { addDeadLettersCommand } from './deadLetters/command.js';
 /** Exit codes: 0 done, 1 failed, 2 bad usage or configuration, 3 RabbitMQ unreachable. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
-export type ServiceMain<C extends CommandName> = (config: ConfigOf<C>, log: Logger, shutdown: Shutdown) => Promise<void>;
+export type ServiceMain<C extends CommandName> = (
+  config: ConfigOf<C>,
+  log: Logger,
+  shutdown: Shutdown,
+) => Promise<void>;
 
 export async function runService<C extends CommandName>(
   name: C,
@@ -30,7 +34,9 @@ export async function runService<C extends CommandName>(
   }
   const { logLevel, logFormat } = config as { logLevel: string; logFormat: 'auto' | 'json' | 'pretty' };
   const stderr = name === 'predict' || name === 'dead-letters';
-  const log = createLogger({ service: name, level: logLevel, format: logFormat, stderr });
+  // `up` talks to a person: its own lines are plain text unless JSON is asked for.
+  const format = name === 'up' && logFormat === 'auto' ? 'pretty' : logFormat;
+  const log = createLogger({ service: name, level: logLevel, format, stderr });
   const shutdown = createShutdown(log);
   process.on('unhandledRejection', (err) => {
     log.fatal({ err: String(err) }, 'unhandled error; exiting');
@@ -111,4 +117,3 @@ export function buildProgram(): Command {
   addDeadLettersCommand(program, runService);
   return program;
 }
-

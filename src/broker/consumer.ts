@@ -1,11 +1,12 @@
 // Consumes one queue with manual acks: validates each message, dead-letters bad ones, bounds retries.
-import { ConsumerStatus, AMQPChannelError, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
 import {
-  HEADER_ATTEMPTS,
-  decodeMessage,
-  type QueueName,
-  type WireMessage,
-} from '../contract/wire.js';
+  ConsumerStatus,
+  AMQPChannelError,
+  type AsyncMessage,
+  type Connection,
+  type Consumer,
+} from 'rabbitmq-client';
+import { HEADER_ATTEMPTS, decodeMessage, type QueueName, type WireMessage } from '../contract/wire.js';
 import { reasonKind, type ServiceMetrics } from '../observability/metrics.js';
 import type { Logger } from '../util/logger.js';
 import { rawBody, type DeadLetterer } from './deadLetters.js';

@@ -97,7 +97,11 @@ export async function declareTopology(conn: Connection, opts: TopologyOptions): 
     const name = queueName(opts.prefix, logical);
     const deadLetterQueue = deadLetterQueueName(name);
     await conn.queueDeclare({ queue: deadLetterQueue, durable: true });
-    await conn.queueBind({ queue: deadLetterQueue, exchange: deadLetterExchange, routingKey: deadLetterQueue });
+    await conn.queueBind({
+      queue: deadLetterQueue,
+      exchange: deadLetterExchange,
+      routingKey: deadLetterQueue,
+    });
 
     let declaration: QueueDeclaration;
     let mode: QueueMode;
@@ -122,7 +126,9 @@ export async function declareTopology(conn: Connection, opts: TopologyOptions): 
       opts.log.warn(
         { queue: name, mode },
         `queue '${name}' already exists with other properties (${
-          mode === 'legacy' ? 'not durable, no dead-lettering, as the original Python services declare it' : 'unknown'
+          mode === 'legacy'
+            ? 'not durable, no dead-lettering, as the original Python services declare it'
+            : 'unknown'
         }); using it as it is. Guarantees are reduced: its messages do not survive a RabbitMQ restart and ` +
           `only predstream itself dead-letters bad input. To get them back, stop its users and delete it ` +
           `(rabbitmqctl delete_queue ${name}) so predstream declares it durable.`,

@@ -59,9 +59,12 @@ const queuePrefix = z
 
 export type Rate = number | 'max';
 const rate = z.preprocess(
-  (v) => (String(v).trim().toLowerCase() === 'max' ? 'max' : v),
-  z.union([z.literal('max'), positiveNumber], { error: "expected rows per second (> 0) or 'max'" }),
-) as z.ZodType<Rate>;
+  (v) => (String(v).trim().toLowerCase() === 'max' ? 'max' : Number(v)),
+  z.custom<Rate>(
+    (v) => v === 'max' || (typeof v === 'number' && Number.isFinite(v) && v > 0),
+    "expected rows per second (a number > 0) or 'max'",
+  ),
+);
 
 export const OPTIONS = {
   amqpUrl: {

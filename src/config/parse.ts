@@ -1,6 +1,13 @@
 // Turns the option table into commander options and validates what the user gave: flag, then env, then default.
 import { Command, Option } from 'commander';
-import { COMMAND_OPTIONS, OPTIONS, type CommandName, type ConfigOf, type OptionKey, type OptionSpec } from './options.js';
+import {
+  COMMAND_OPTIONS,
+  OPTIONS,
+  type CommandName,
+  type ConfigOf,
+  type OptionKey,
+  type OptionSpec,
+} from './options.js';
 
 /** A bad option value: the message names the option, the value and what is allowed. Exit code 2. */
 export class ConfigError extends Error {

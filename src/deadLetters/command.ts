@@ -85,7 +85,13 @@ export async function runDeadLetters(
       for (const msg of messages) {
         const headers = { ...((msg.headers ?? {}) as Record<string, unknown>) };
         const origin = String(headers[HEADER_ORIGIN_QUEUE] ?? q.name);
-        for (const h of [HEADER_REASON, HEADER_ORIGIN_QUEUE, HEADER_ATTEMPTS, 'x-predstream-dead-lettered-at', 'x-death'])
+        for (const h of [
+          HEADER_REASON,
+          HEADER_ORIGIN_QUEUE,
+          HEADER_ATTEMPTS,
+          'x-predstream-dead-lettered-at',
+          'x-death',
+        ])
           delete headers[h];
         await publisher.publish(origin, rawBody(msg), { headers, contentType: msg.contentType ?? '' });
         ch.basicAck({ deliveryTag: msg.deliveryTag });
@@ -111,8 +117,10 @@ export function addDeadLettersCommand(program: Command, runService: typeof RunSe
     .addArgument(new Argument('<action>', 'what to do').choices(['list', 'replay', 'purge']));
   addOptions(cmd, 'dead-letters');
   cmd.action(async (action: Action) => {
-    await runService('dead-letters', cmd, async () => (config, log, shutdown) =>
-      runDeadLetters(action, config, log, shutdown),
+    await runService(
+      'dead-letters',
+      cmd,
+      async () => (config, log, shutdown) => runDeadLetters(action, config, log, shutdown),
     );
   });
 }

@@ -65,30 +65,30 @@ export async function startBrokerRuntime(
   shutdown: Shutdown,
 ): Promise<BrokerRuntime> {
   const metrics = createServiceMetrics(service);
-  let conn: Connection | undefined;
-  let working = false;
+  // Read by /readyz, which answers before the connection exists.
+  const live: { conn?: Connection; working: boolean } = { working: false };
   await startMetricsPort(
     service,
     settings,
     metrics,
     () => {
-      if (!conn?.ready) return 'not connected to RabbitMQ';
-      if (!working) return 'not consuming yet';
+      if (!live.conn?.ready) return 'not connected to RabbitMQ';
+      if (!live.working) return 'not consuming yet';
       return undefined;
     },
     log,
     shutdown,
-    () => metrics.ready.set(conn?.ready && working ? 1 : 0),
+    () => metrics.ready.set(live.conn?.ready && live.working ? 1 : 0),
   );
 
-  conn = await connectBroker({
+  const conn = await connectBroker({
     url: settings.amqpUrl,
     connectTimeout: settings.connectTimeout,
     connectionName: `predstream-${service}`,
     log,
   });
-  const connection = conn;
-  shutdown.add('connection', () => connection.close());
+  live.conn = conn;
+  shutdown.add('connection', () => conn.close());
   const topology = await declareTopology(conn, {
     prefix: settings.queuePrefix,
     queueType: settings.queueType,
@@ -107,6 +107,6 @@ export async function startBrokerRuntime(
     publisher,
     deadLetters: createDeadLetterer(topology, publisher),
     metrics,
-    setWorking: (w) => (working = w),
+    setWorking: (w) => (live.working = w),
   };
 }

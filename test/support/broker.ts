@@ -31,3 +31,13 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
     await conn.close();
   }
 }
+
+/** Closes a test connection; one whose channels are still open (a failed test) is destroyed after 2 s. */
+export async function closeConnection(conn: Connection): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    conn.close(),
+    new Promise<void>((resolve) => (timer = setTimeout(() => (conn.unsafeDestroy(), resolve()), 2_000))),
+  ]);
+  clearTimeout(timer);
+}

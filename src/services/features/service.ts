@@ -67,7 +67,9 @@ export async function runFeaturesService(
         // The original publishes y_true first, then features; confirms for both are awaited together.
         await Promise.all([
           rt.publisher.publish(yTrueQueue.name, encodeMessage<'y_true'>(id, dataset.y[row]!), { headers }),
-          rt.publisher.publish(featuresQueue.name, encodeMessage<'features'>(id, dataset.X[row]!), { headers }),
+          rt.publisher.publish(featuresQueue.name, encodeMessage<'features'>(id, dataset.X[row]!), {
+            headers,
+          }),
         ]);
         break;
       } catch (err) {

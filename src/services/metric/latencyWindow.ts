@@ -28,6 +28,12 @@ export class LatencyWindow {
     if (this.size === 0) return undefined;
     const sorted = this.ring.slice(0, this.size).sort();
     const rank = (q: number) => sorted[Math.min(this.size - 1, Math.max(0, Math.ceil(q * this.size) - 1))]!;
-    return { p50: rank(0.5), p90: rank(0.9), p99: rank(0.99), max: sorted[this.size - 1]!, samples: this.size };
+    return {
+      p50: rank(0.5),
+      p90: rank(0.9),
+      p99: rank(0.99),
+      max: sorted[this.size - 1]!,
+      samples: this.size,
+    };
   }
 }

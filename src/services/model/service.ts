@@ -27,7 +27,11 @@ export async function loadModelFile(path: string | undefined): Promise<Regressio
   return loadModelFromBytes(bytes, file);
 }
 
-export async function runModelService(config: ConfigOf<'model'>, log: Logger, shutdown: Shutdown): Promise<void> {
+export async function runModelService(
+  config: ConfigOf<'model'>,
+  log: Logger,
+  shutdown: Shutdown,
+): Promise<void> {
   const model = await loadModelFile(config.model);
   log.info({ model: model.describe() }, `model loaded: ${model.describe()}`);
   const rt = await startBrokerRuntime('model', config, log, shutdown);
@@ -51,7 +55,9 @@ export async function runModelService(config: ConfigOf<'model'>, log: Logger, sh
       const prediction = model.predict(message.body);
       rt.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
       if (!Number.isFinite(prediction)) {
-        return { deadLetter: `the model produced a non-finite prediction (${prediction}) for these features` };
+        return {
+          deadLetter: `the model produced a non-finite prediction (${prediction}) for these features`,
+        };
       }
       const publishedAt = delivery.headers[HEADER_PUBLISHED_AT];
       await rt.publisher.publish(yPred.name, encodeMessage<'y_pred'>(message.id, prediction), {

@@ -2,7 +2,13 @@
 import type { Command } from 'commander';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { COMMAND_OPTIONS, OPTIONS, type ConfigOf, type OptionKey, type OptionSpec } from '../../config/options.js';
+import {
+  COMMAND_OPTIONS,
+  OPTIONS,
+  type ConfigOf,
+  type OptionKey,
+  type OptionSpec,
+} from '../../config/options.js';
 import { addOptions } from '../../config/parse.js';
 import type { Logger } from '../../util/logger.js';
 import { CLI_ENTRY } from '../../util/paths.js';
@@ -90,7 +96,10 @@ export async function runUp(config: ConfigOf<'up'>, log: Logger, shutdown: Shutd
   let fatal: number | undefined;
   const specs: ChildSpec[] = SERVICES.map((service, i) => ({
     name: service,
-    args: [CLI_ENTRY, ...childArgs(service, config, config.metricsPortBase === 0 ? 0 : config.metricsPortBase + i)],
+    args: [
+      CLI_ENTRY,
+      ...childArgs(service, config, config.metricsPortBase === 0 ? 0 : config.metricsPortBase + i),
+    ],
     env,
     mayFinish: service === 'features',
   }));
@@ -131,12 +140,15 @@ export async function runUp(config: ConfigOf<'up'>, log: Logger, shutdown: Shutd
 export function addUpCommand(program: Command, runService: typeof RunService): void {
   const cmd = program
     .command('up')
-    .description('run the whole pipeline (metric, plot, model, features) as four processes with the same options');
+    .description(
+      'run the whole pipeline (metric, plot, model, features) as four processes with the same options',
+    );
   addOptions(cmd, 'up');
   cmd.action(async () => {
     await runService('up', cmd, async () => async (config, log, shutdown) => {
       const code = await runUp(config, log, shutdown);
-      if (code !== 0) throw Object.assign(new Error('the pipeline stopped because a service failed'), { exitCode: code });
+      if (code !== 0)
+        throw Object.assign(new Error('the pipeline stopped because a service failed'), { exitCode: code });
     });
   });
 }

@@ -85,7 +85,9 @@ export class Supervisor {
     const now = Date.now();
     entry.restarts = entry.restarts.filter((t) => now - t < 60_000);
     if (entry.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-      this.log.error(`${name} crashed ${MAX_RESTARTS_PER_MINUTE} times within a minute; stopping the pipeline`);
+      this.log.error(
+        `${name} crashed ${MAX_RESTARTS_PER_MINUTE} times within a minute; stopping the pipeline`,
+      );
       this.events.onFatal(name, 1);
       return;
     }
