@@ -1,7 +1,7 @@
 // Consumes one queue with manual acks: validates each message, dead-letters bad ones, bounds retries.
 import {
   ConsumerStatus,
-  AMQPChannelError,
+  AMQPError,
   type AsyncMessage,
   type Connection,
   type Consumer,
@@ -82,8 +82,9 @@ export function startConsumer<Q extends QueueName>(opts: ConsumeOptions<Q>): Con
         metrics.processingSeconds.observe(label, (Date.now() - receivedAt) / 1000);
         return ConsumerStatus.ACK;
       } catch (err) {
-        // Broker trouble is not the message's fault: let RabbitMQ requeue it.
-        if (err instanceof AMQPChannelError) throw err;
+        // Broker trouble (a closed channel, a lost connection, a publish timeout) is not the message's
+        // fault: let RabbitMQ requeue it, without counting an attempt.
+        if (err instanceof AMQPError) throw err;
         const attempts = attemptsOf(headers) + 1;
         const why = err instanceof Error ? err.message : String(err);
         if (attempts >= opts.maxAttempts) {

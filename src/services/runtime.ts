@@ -1,9 +1,9 @@
 // What every broker-connected service starts with: logger, metrics port, connection, topology, publishers.
-import type { Connection } from 'rabbitmq-client';
+import { AMQPConnectionError, type Connection } from 'rabbitmq-client';
 import { connectBroker } from '../broker/connection.js';
 import { createDeadLetterer, type DeadLetterer } from '../broker/deadLetters.js';
 import { createConfirmPublisher, type ConfirmPublisher } from '../broker/publisher.js';
-import { declareTopology, type Topology } from '../broker/topology.js';
+import { declareTopology, type Topology, type TopologyOptions } from '../broker/topology.js';
 import { METRICS_PORT_DEFAULTS } from '../config/options.js';
 import { createServiceMetrics, type ServiceMetrics } from '../observability/metrics.js';
 import { startStatusServer } from '../observability/statusServer.js';
@@ -57,6 +57,35 @@ export async function startMetricsPort(
   shutdown.add('status server', () => status.close());
 }
 
+/** The connection dropped (a socket error such as ECONNRESET, or the client's connection error), not a refusal. */
+function isConnectionLoss(err: unknown): boolean {
+  if (err instanceof AMQPConnectionError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/** Declares the topology; if the connection drops meanwhile, waits for the reconnect and declares again. */
+async function declareTopologyOnceConnected(
+  conn: Connection,
+  opts: TopologyOptions,
+  timeoutMs: number,
+): Promise<Topology> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await declareTopology(conn, opts);
+    } catch (err) {
+      if (!isConnectionLoss(err) || Date.now() >= deadline) throw err;
+      opts.log.warn(
+        { err: String(err) },
+        'lost the RabbitMQ connection while declaring the queues; declaring them again once reconnected',
+      );
+      await new Promise((r) => setTimeout(r, 200)); // the client may not have noticed the loss yet
+      await conn.onConnect(Math.max(1, deadline - Date.now()), true);
+    }
+  }
+}
+
 /** Starts the metrics port first (so /healthz answers while we wait for RabbitMQ), then connects. */
 export async function startBrokerRuntime(
   service: ServiceName,
@@ -89,13 +118,17 @@ export async function startBrokerRuntime(
   });
   live.conn = conn;
   shutdown.add('connection', () => conn.close());
-  const topology = await declareTopology(conn, {
-    prefix: settings.queuePrefix,
-    queueType: settings.queueType,
-    legacyQueues: settings.legacyQueues,
-    maxAttempts: settings.maxAttempts ?? 5,
-    log,
-  });
+  const topology = await declareTopologyOnceConnected(
+    conn,
+    {
+      prefix: settings.queuePrefix,
+      queueType: settings.queueType,
+      legacyQueues: settings.legacyQueues,
+      maxAttempts: settings.maxAttempts ?? 5,
+      log,
+    },
+    settings.connectTimeout * 1000,
+  );
   const publisher = createConfirmPublisher(
     conn,
     Object.values(topology.queues).map((q) => q.declaration),
