@@ -22,6 +22,7 @@ COPY package.json ./
 COPY data ./data
 COPY models ./models
 COPY static ./static
+COPY assets ./assets
 RUN mkdir -p /app/logs && chown node:node /app/logs
 USER node
 ENTRYPOINT ["node", "/app/dist/cli.js"]

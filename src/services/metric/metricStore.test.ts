@@ -95,8 +95,10 @@ describe('MetricStore', () => {
     expect(store.rowsWritten()).toBe(3);
     expect(store.csvBytes()).toBe((await stat(csvPath)).size);
     const labelLines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
-    expect(labelLines).toHaveLength(7);
+    // One line per received message, then one per row written.
+    expect(labelLines).toHaveLength(7 + 3);
     expect(labelLines[6]).toMatch(/ queue=y_true id="lonely" value=1$/);
+    expect(labelLines[7]).toMatch(/ row id=0 y_true=100 y_pred=0 absolute_error=100$/);
   });
 
   it('joins a pair whose halves come in different batches, and within one batch ignores a repeated half', async () => {

@@ -9,6 +9,7 @@ import type { Shutdown } from '../../util/shutdown.js';
 import { startMetricsPort } from '../runtime.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { buildErrorChartSpec } from './chartSpec.js';
+import { MaeAlert, alertMessage } from './dashboard/maeAlert.js';
 import { MetricRowParser } from './csvTail.js';
 import { ErrorStats } from './errorStats.js';
 import { renderChartPng } from './renderPng.js';
@@ -47,6 +48,7 @@ export async function runPlotService(
     () => (following ? undefined : `waiting for ${csvPath}`),
     log,
     shutdown,
+    () => metrics.ready.set(following ? 1 : 0),
   );
 
   const follower = new TailFollower(csvPath, {
@@ -111,6 +113,17 @@ export async function runPlotService(
   });
 
   const state: PlotState = { stats, csvPath, events };
+  if (config.httpPort === 0 && config.alertMae !== undefined) {
+    // Without the dashboard (which watches the alert itself and shows it), the alert still reaches the log.
+    const alert = new MaeAlert(config.alertMae);
+    events.on('rows', () => {
+      const change = alert.observe(stats.window.mean, Date.now());
+      if (!change) return;
+      const message = alertMessage(change, alert.status, stats.window.size);
+      if (change === 'raised') log.warn({ rollingMae: alert.status.value }, message);
+      else log.info({ rollingMae: alert.status.value }, message);
+    });
+  }
   if (config.httpPort !== 0) {
     const { startDashboard } = await import('./dashboard/server.js');
     const dashboard = await startDashboard({
