@@ -58,7 +58,8 @@ describe('docker-compose.yml and Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toContain('ENTRYPOINT ["node", "/app/dist/cli.js"]');
     // Everything the services read at run time is in the image.
-    for (const dir of ['data', 'models', 'static', 'assets']) expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+    for (const dir of ['data', 'models', 'static', 'assets'])
+      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
   });
 });
 
