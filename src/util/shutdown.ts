@@ -44,14 +44,17 @@ export function createShutdown(log: Logger, deadlineMs = 9_000): Shutdown {
     return running;
   };
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      signals += 1;
-      if (signals > 1) {
+      if (firstSignalAt !== undefined) {
+        // Ctrl-C under `up` reaches a service twice (the terminal's SIGINT, then up's SIGTERM): only a
+        // signal well after the first means someone wants it gone now.
+        if (Date.now() - firstSignalAt < 3_000) return;
         log.warn(`second ${signal}: exiting now`);
         process.exit(130);
       }
+      firstSignalAt = Date.now();
       log.info(`${signal} received: stopping`);
       request(signal);
     });

@@ -16,12 +16,26 @@ export interface SupervisorEvents {
   onFatal(name: string, code: number): void;
 }
 
+/** Where a child is in its life, as the supervisor sees it (readiness is the status block's business). */
+export type ChildPhase = 'running' | 'restarting' | 'finished' | 'stopped';
+
+export interface ChildStatus {
+  name: string;
+  /** Pid of the current (or last) process. */
+  pid: number | undefined;
+  phase: ChildPhase;
+  /** Restarts after a crash since `up` started. */
+  restarts: number;
+}
+
 interface Running {
   spec: ChildSpec;
   child?: ChildProcess;
   exited: Promise<void>;
+  /** Restart times within the last minute, for the crash-loop limit. */
   restarts: number[];
-  finished: boolean;
+  restartCount: number;
+  phase: ChildPhase;
 }
 
 const FATAL_CODES = new Set([2, 3]);
@@ -43,7 +57,13 @@ export class Supervisor {
 
   start(): void {
     for (const spec of this.specs) {
-      const entry: Running = { spec, exited: Promise.resolve(), restarts: [], finished: false };
+      const entry: Running = {
+        spec,
+        exited: Promise.resolve(),
+        restarts: [],
+        restartCount: 0,
+        phase: 'running',
+      };
       this.running.set(spec.name, entry);
       this.launch(entry);
     }
@@ -53,10 +73,21 @@ export class Supervisor {
     return Object.fromEntries([...this.running].map(([name, r]) => [name, r.child?.pid]));
   }
 
+  /** Every child in start order, for the status view. */
+  status(): ChildStatus[] {
+    return [...this.running.values()].map((r) => ({
+      name: r.spec.name,
+      pid: r.child?.pid,
+      phase: r.phase,
+      restarts: r.restartCount,
+    }));
+  }
+
   private launch(entry: Running): void {
     const { spec } = entry;
     const child = spawn(process.execPath, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     entry.child = child;
+    entry.phase = 'running';
     const prefix = `${spec.name.padEnd(this.width)} |`;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => this.write(`${prefix} ${line}`));
@@ -71,13 +102,17 @@ export class Supervisor {
 
   private onExit(entry: Running, code: number | null, signal: NodeJS.Signals | null): void {
     const { name } = entry.spec;
-    if (this.stopping) return;
+    if (this.stopping) {
+      entry.phase = 'stopped';
+      return;
+    }
     if (code === 0 && entry.spec.mayFinish) {
-      entry.finished = true;
+      entry.phase = 'finished';
       this.log.info(`${name} finished`);
       return;
     }
     if (code !== null && FATAL_CODES.has(code)) {
+      entry.phase = 'stopped';
       this.log.error(`${name} exited with code ${code}; stopping the pipeline (see its message above)`);
       this.events.onFatal(name, code);
       return;
@@ -85,6 +120,7 @@ export class Supervisor {
     const now = Date.now();
     entry.restarts = entry.restarts.filter((t) => now - t < 60_000);
     if (entry.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      entry.phase = 'stopped';
       this.log.error(
         `${name} crashed ${MAX_RESTARTS_PER_MINUTE} times within a minute; stopping the pipeline`,
       );
@@ -92,6 +128,8 @@ export class Supervisor {
       return;
     }
     entry.restarts.push(now);
+    entry.restartCount += 1;
+    entry.phase = 'restarting';
     const delay = 500 * 2 ** (entry.restarts.length - 1);
     this.log.warn(`${name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
     setTimeout(() => {
@@ -105,7 +143,11 @@ export class Supervisor {
     for (const name of order) {
       const entry = this.running.get(name);
       const child = entry?.child;
-      if (!entry || !child || child.exitCode !== null || child.signalCode !== null) continue;
+      if (!entry) continue;
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        if (entry.phase === 'restarting') entry.phase = 'stopped';
+        continue;
+      }
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 12_000);
       await entry.exited;
