@@ -95,19 +95,19 @@ export async function startBrokerRuntime(
 ): Promise<BrokerRuntime> {
   const metrics = createServiceMetrics(service);
   // Read by /readyz, which answers before the connection exists.
-  const live: { conn?: Connection; working: boolean } = { working: false };
+  const live: { conn?: Connection; publishConn?: Connection; working: boolean } = { working: false };
   await startMetricsPort(
     service,
     settings,
     metrics,
     () => {
-      if (!live.conn?.ready) return 'not connected to RabbitMQ';
+      if (!live.conn?.ready || !live.publishConn?.ready) return 'not connected to RabbitMQ';
       if (!live.working) return 'not consuming yet';
       return undefined;
     },
     log,
     shutdown,
-    () => metrics.ready.set(live.conn?.ready && live.working ? 1 : 0),
+    () => metrics.ready.set(live.conn?.ready && live.publishConn?.ready && live.working ? 1 : 0),
   );
 
   const conn = await connectBroker({
@@ -118,6 +118,16 @@ export async function startBrokerRuntime(
   });
   live.conn = conn;
   shutdown.add('connection', () => conn.close());
+  // Publishing gets its own connection: when RabbitMQ throttles a publishing connection (flow control)
+  // it stops reading from it, which would also hold back the acks of a consumer sharing it.
+  const publishConn = await connectBroker({
+    url: settings.amqpUrl,
+    connectTimeout: settings.connectTimeout,
+    connectionName: `predstream-${service}-publish`,
+    log,
+  });
+  live.publishConn = publishConn;
+  shutdown.add('publish connection', () => publishConn.close());
   const topology = await declareTopologyOnceConnected(
     conn,
     {
@@ -130,7 +140,7 @@ export async function startBrokerRuntime(
     settings.connectTimeout * 1000,
   );
   const publisher = createConfirmPublisher(
-    conn,
+    publishConn,
     Object.values(topology.queues).map((q) => q.declaration),
   );
   shutdown.add('publisher', () => publisher.close());

@@ -52,7 +52,10 @@ export async function runFeaturesService(
   const abort = new AbortController();
   void shutdown.requested.then(() => abort.abort());
   const pacer = createPacer(config.rate);
-  const inFlight = new Set<Promise<void>>();
+  // A count and one waiter: Promise.race over an in-flight set would cost O(maxInFlight) per row.
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  let allSettled: (() => void) | undefined;
   let sent = 0;
   let confirmed = 0;
   let failed = 0;
@@ -98,23 +101,28 @@ export async function runFeaturesService(
     } catch {
       break;
     }
-    while (inFlight.size >= config.maxInFlight) await Promise.race(inFlight);
+    while (inFlight >= config.maxInFlight) await new Promise<void>((r) => (slotFreed = r));
     if (abort.signal.aborted) break;
     sent += 1;
-    const p = publishRow(picker.next()).finally(() => inFlight.delete(p));
-    inFlight.add(p);
+    inFlight += 1;
+    void publishRow(picker.next()).finally(() => {
+      inFlight -= 1;
+      slotFreed?.();
+      slotFreed = undefined;
+      if (inFlight === 0) allSettled?.();
+    });
     const now = Date.now();
     if (now - lastProgress >= PROGRESS_EVERY_MS) {
       const rate = ((confirmed - lastConfirmed) * 1000) / (now - lastProgress);
       log.info(
-        { sent, confirmed, inFlight: inFlight.size, rate: Math.round(rate) },
+        { sent, confirmed, inFlight, rate: Math.round(rate) },
         `published ${confirmed} rows${config.count ? ` of ${config.count}` : ''} (${rate.toFixed(1)} rows/s)`,
       );
       lastProgress = now;
       lastConfirmed = confirmed;
     }
   }
-  await Promise.all(inFlight);
+  if (inFlight > 0) await new Promise<void>((r) => (allSettled = r));
   journal?.close();
   const seconds = (Date.now() - started) / 1000;
   log.info(

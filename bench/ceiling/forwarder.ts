@@ -1,0 +1,48 @@
+// Ceiling forwarder: turns each features message into a y_pred, like the model service without the model.
+import { startConsumer } from '../../src/broker/consumer.js';
+import { HEADER_PUBLISHED_AT, encodeMessage } from '../../src/contract/wire.js';
+import { nowMs } from '../follow.js';
+import { summariseLatency } from '../stats.js';
+import { answerStats, seqOf, tellParent } from './protocol.js';
+import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
+
+// A prediction of the same JSON length as the bundled model's (full float64 precision).
+const PREDICTION = 152.13348416289594;
+
+const { rt, log, shutdown } = await startCeilingProcess('model');
+const yPred = rt.topology.queues.y_pred;
+let forwarded = 0;
+// Publish-to-delivery latency of each features message, with its sequence number.
+const deliverySeq: number[] = [];
+const deliveryMs: number[] = [];
+answerStats((fromSeq) => ({
+  atMs: nowMs(),
+  count: forwarded,
+  latency: summariseLatency(deliveryMs.filter((_, i) => (deliverySeq[i] as number) > fromSeq)),
+}));
+
+const consumer = startConsumer({
+  conn: rt.conn,
+  queue: rt.topology.queues.features,
+  prefetch: SERVICE_DEFAULTS.prefetch,
+  maxAttempts: SERVICE_DEFAULTS.maxAttempts,
+  deadLetters: rt.deadLetters,
+  retryPublisher: rt.publisher,
+  log,
+  metrics: rt.metrics,
+  async handle(message, delivery) {
+    const publishedAt = delivery.headers[HEADER_PUBLISHED_AT];
+    if (typeof publishedAt === 'number') {
+      deliverySeq.push(seqOf(message.id));
+      deliveryMs.push(nowMs() - publishedAt);
+    }
+    await rt.publisher.publish(yPred.name, encodeMessage<'y_pred'>(message.id, PREDICTION), {
+      headers: publishedAt === undefined ? {} : { [HEADER_PUBLISHED_AT]: publishedAt },
+    });
+    forwarded += 1;
+  },
+});
+consumer.on('ready', () => tellParent({ type: 'ready' }));
+shutdown.add('consumer', () => consumer.close());
+await shutdown.requested;
+await finish(shutdown, log);

@@ -1,0 +1,52 @@
+// Messages between the bench and its ceiling processes (Node IPC), and the child side's helpers.
+import type { LatencySummary } from '../stats.js';
+
+export type ToCeiling = { type: 'stats'; requestId: number; fromSeq?: number };
+
+export interface CeilingStats {
+  type: 'stats';
+  requestId: number;
+  /** When the counters were read (ms since epoch, sub-ms). */
+  atMs: number;
+  /** Rows published and confirmed (producer), forwarded (forwarder) or matched (joiner). */
+  count: number;
+  /**
+   * Of the rows with sequence number above `fromSeq`: publish-to-match latency (joiner), or
+   * publish-to-delivery latency of the features message (forwarder).
+   */
+  latency?: LatencySummary;
+}
+
+export type FromCeiling =
+  | { type: 'ready' }
+  | CeilingStats
+  /** Producer only: it has published and confirmed `count` rows, all it was asked for. */
+  | { type: 'done'; count: number; atMs: number };
+
+export function tellParent(message: FromCeiling): void {
+  process.send?.(message);
+}
+
+/** Answers the bench's stats requests with `read(fromSeq)`. */
+export function answerStats(read: (fromSeq: number) => Omit<CeilingStats, 'type' | 'requestId'>): void {
+  process.on('message', (raw: unknown) => {
+    const msg = raw as ToCeiling;
+    if (msg?.type !== 'stats') return;
+    tellParent({ type: 'stats', requestId: msg.requestId, ...read(msg.fromSeq ?? 0) });
+  });
+}
+
+/** The value of `--name` in argv, or the fallback. */
+export function argOf(name: string, fallback?: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i >= 0 ? process.argv[i + 1] : undefined;
+  if (value !== undefined) return value;
+  if (fallback !== undefined) return fallback;
+  throw new Error(`missing --${name}: the bench passes it to every ceiling process`);
+}
+
+/** The sequence number of an id made by createIdGenerator (`<run>-<seq>`). */
+export function seqOf(id: string | number): number {
+  const s = String(id);
+  return Number(s.slice(s.lastIndexOf('-') + 1));
+}

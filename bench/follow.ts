@@ -1,0 +1,78 @@
+// Follows a growing text file and hands over each complete new line with the time it was first seen.
+import { closeSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+
+/** Wall-clock ms with sub-millisecond resolution (comparable across processes on one machine). */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export interface FollowOptions {
+  /** Complete lines (without LF) read in one pass, and when that pass ran. */
+  onLines(lines: string[], seenAtMs: number): void;
+  /** Fallback poll interval; reads also run on every inotify event in the file's folder when `watch`. */
+  pollMs: number;
+  /** React to file-system events at once (for latency), instead of only polling (for counting). */
+  watch: boolean;
+}
+
+/**
+ * Reads only the bytes appended since the last pass, synchronously so a line is timestamped as soon
+ * as the event loop learns of it. The file may not exist yet.
+ */
+export class LineFollower {
+  private fd: number | undefined;
+  private offset = 0;
+  private partial = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
+  private readonly timer: NodeJS.Timeout;
+  private readonly watcher: FSWatcher | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: FollowOptions,
+  ) {
+    this.timer = setInterval(() => this.pass(), opts.pollMs);
+    this.watcher = opts.watch ? watch(path.dirname(file), () => this.pass()) : undefined;
+    this.pass();
+  }
+
+  /** Reads what is new now. */
+  pass(): void {
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(this.file, 'r');
+      } catch {
+        return;
+      }
+    }
+    const seenAt = nowMs();
+    const size = fstatSync(this.fd).size;
+    let lines: string[] = [];
+    while (this.offset < size) {
+      const n = readSync(
+        this.fd,
+        this.buffer,
+        0,
+        Math.min(this.buffer.length, size - this.offset),
+        this.offset,
+      );
+      if (n <= 0) break;
+      this.offset += n;
+      const parts = (this.partial + this.decoder.write(this.buffer.subarray(0, n))).split('\n');
+      this.partial = parts.pop() ?? '';
+      lines = lines.length === 0 ? parts : lines.concat(parts);
+    }
+    if (lines.length > 0) this.opts.onLines(lines, seenAt);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.watcher?.close();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,58 @@
+// How long and how big each part of the benchmark runs, for a full run and for --quick. Pure.
+
+export interface BenchSettings {
+  mode: 'full' | 'quick';
+  throughput: {
+    /** Ceiling/pipeline pairs, interleaved A B A B ... */
+    pairs: number;
+    warmupSeconds: number;
+    windowSeconds: number;
+    /** Rows published but not yet confirmed, at most (the features service's --max-in-flight). */
+    maxInFlight: number;
+  };
+  latency: {
+    rowsPerSecond: number;
+    /** Rows sent first and left out of the figures (JIT, connection set-up). */
+    warmupRows: number;
+    pipelineRows: number;
+    ceilingRows: number;
+  };
+  plotScaling: {
+    smallRows: number;
+    largeRows: number;
+    appendRows: number;
+    /** --interval of the plot service in this part, so the redraw timer adds little to the figure. */
+    intervalSeconds: number;
+    /** Appends measured per file size (the median is reported). */
+    repeats: number;
+  };
+  joinMemory: {
+    halves: number;
+    /** --join-ttl: longer than the time to take in every half, so they are all pending at once. */
+    ttlSeconds: number;
+  };
+}
+
+export const FULL: BenchSettings = {
+  mode: 'full',
+  throughput: { pairs: 2, warmupSeconds: 2, windowSeconds: 6, maxInFlight: 1000 },
+  latency: { rowsPerSecond: 1000, warmupRows: 1000, pipelineRows: 20_000, ceilingRows: 8_000 },
+  plotScaling: {
+    smallRows: 10_000,
+    largeRows: 1_000_000,
+    appendRows: 10_000,
+    intervalSeconds: 0.1,
+    repeats: 3,
+  },
+  // 1,000,000 halves take the metric service minutes to take in, so the 3-minute run fills the join with
+  // fewer; run `--only join --join-halves 1000000 --join-ttl 900` for the full figure.
+  joinMemory: { halves: 30_000, ttlSeconds: 20 },
+};
+
+export const QUICK: BenchSettings = {
+  mode: 'quick',
+  throughput: { pairs: 1, warmupSeconds: 1, windowSeconds: 1.5, maxInFlight: 1000 },
+  latency: { rowsPerSecond: 1000, warmupRows: 50, pipelineRows: 300, ceilingRows: 300 },
+  plotScaling: { smallRows: 1_000, largeRows: 10_000, appendRows: 500, intervalSeconds: 0.1, repeats: 1 },
+  joinMemory: { halves: 500, ttlSeconds: 3 },
+};
