@@ -2,7 +2,6 @@
 // the figures checked against metric_log.csv, the alert banner, and reconnecting to a restarted server.
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -15,6 +14,7 @@ import type { PlotState } from '../../src/services/plot/service.js';
 import { cleanupPrefix, uniquePrefix } from '../support/broker.js';
 import { captureLogger } from '../support/logger.js';
 import { CLI, REPO_ROOT, startCli, stopCli, type RunningCli } from '../support/processes.js';
+import { freePort } from '../support/ports.js';
 
 // The callbacks given to page.evaluate run in the page, where these are the browser's globals; Node's
 // types have no DOM, so they are declared here as far as the callbacks use them.
@@ -50,17 +50,6 @@ async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
     ],
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 }
 

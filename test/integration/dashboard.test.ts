@@ -8,7 +8,6 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,19 +23,9 @@ import { runPlotService } from '../../src/services/plot/service.js';
 import { seededRandom } from '../../src/services/plot/testRandom.js';
 import type { Shutdown } from '../../src/util/shutdown.js';
 import { captureLogger } from '../support/logger.js';
+import { freePort } from '../support/ports.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // The real shutdown installs signal handlers on the test process; this one only runs the steps.
 function testShutdown(): Shutdown {

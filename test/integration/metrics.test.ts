@@ -1,27 +1,16 @@
 // The services' metrics ports on a real run: Prometheus text with true counters, /healthz, and /readyz following RabbitMQ.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupPrefix, uniquePrefix } from '../support/broker.js';
 import { csvRowCount, startCli, stopCli, waitFor, type RunningCli } from '../support/processes.js';
+import { freePort } from '../support/ports.js';
 
 const ROWS = 300;
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function get(port: number, route: string): Promise<{ status: number; type: string; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${route}`, { signal: AbortSignal.timeout(3_000) });
