@@ -96,7 +96,15 @@ export async function declareTopology(conn: Connection, opts: TopologyOptions): 
   for (const logical of QUEUES) {
     const name = queueName(opts.prefix, logical);
     const deadLetterQueue = deadLetterQueueName(name);
-    await conn.queueDeclare({ queue: deadLetterQueue, durable: true });
+    // Dead letters live as long as the queue they come from: quorum (replicated) when it is.
+    const deadDeclaration: QueueDeclaration = {
+      queue: deadLetterQueue,
+      durable: true,
+      arguments: opts.queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {},
+    };
+    if (!(await tryDeclare(conn, deadDeclaration))) {
+      await conn.queueDeclare({ queue: deadLetterQueue, passive: true });
+    }
     await conn.queueBind({
       queue: deadLetterQueue,
       exchange: deadLetterExchange,

@@ -1,14 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { declareTopology } from '../../src/broker/topology.js';
+import { declareTopology, durableDeclaration } from '../../src/broker/topology.js';
 import { captureLogger } from '../support/logger.js';
 import { cleanupPrefix, openTestConnection, uniquePrefix } from '../support/broker.js';
 
 describe('declareTopology against RabbitMQ', () => {
   const fresh = uniquePrefix('topo');
   const mixed = uniquePrefix('topomix');
+  const quorum = uniquePrefix('topoq');
   afterAll(async () => {
     await cleanupPrefix(fresh);
     await cleanupPrefix(mixed);
+    await cleanupPrefix(quorum);
   });
 
   it('declares durable queues with dead-lettering on a fresh prefix', async () => {
@@ -35,6 +37,33 @@ describe('declareTopology against RabbitMQ', () => {
       ch.basicAck({ deliveryTag: dead.deliveryTag });
       await ch.close();
       expect(lines().filter((l) => l.level === 40)).toHaveLength(0);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('declares quorum queues, dead-letter queues included, with --queue-type quorum', async () => {
+    const conn = await openTestConnection();
+    const { log } = captureLogger();
+    try {
+      const topo = await declareTopology(conn, {
+        prefix: quorum,
+        queueType: 'quorum',
+        legacyQueues: false,
+        maxAttempts: 3,
+        log,
+      });
+      expect(topo.full).toBe(true);
+      // Redeclaring with the same arguments but classic is refused: proof of the type without the management API.
+      const classic = durableDeclaration(`${quorum}features`, {
+        prefix: quorum,
+        queueType: 'classic',
+        maxAttempts: 3,
+      });
+      await expect(conn.queueDeclare(classic)).rejects.toThrow(/PRECONDITION_FAILED/);
+      await expect(conn.queueDeclare({ queue: `${quorum}features.dead`, durable: true })).rejects.toThrow(
+        /PRECONDITION_FAILED/,
+      );
     } finally {
       await conn.close();
     }
