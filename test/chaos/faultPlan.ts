@@ -1,4 +1,7 @@
 // The faults of one chaos run, drawn from a seed: which service dies when, and when RabbitMQ restarts.
+import { seededRandom } from '../support/seededRandom.js';
+
+export { seededRandom };
 
 export type KillableService = 'features' | 'model' | 'metric';
 
@@ -22,18 +25,6 @@ export interface FaultPlanOptions {
   maxRestartDelayMs: number;
   /** How long RabbitMQ stays stopped: [min, max). */
   brokerDownMs: readonly [number, number];
-}
-
-/** mulberry32: a tiny seedable uint32 generator, good enough to scatter faults reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /**

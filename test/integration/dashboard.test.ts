@@ -20,7 +20,7 @@ import type { SnapshotMessage, UpdateMessage } from '../../src/services/plot/das
 import { SseTestClient } from '../../src/services/plot/dashboard/sseTestClient.js';
 import { ErrorHistogram } from '../../src/services/plot/errorHistogram.js';
 import { runPlotService } from '../../src/services/plot/service.js';
-import { seededRandom } from '../../src/services/plot/testRandom.js';
+import { seededRandom } from '../support/seededRandom.js';
 import type { Shutdown } from '../../src/util/shutdown.js';
 import { captureLogger } from '../support/logger.js';
 import { freePort } from '../support/ports.js';

@@ -3,7 +3,7 @@ import { parse as parseVega } from 'vega';
 import { compile } from 'vega-lite';
 import { buildErrorChartSpec, chartSubtitle, formatStat } from './chartSpec.js';
 import { ErrorHistogram } from './errorHistogram.js';
-import { seededRandom } from './testRandom.js';
+import { seededRandom } from '../../../test/support/seededRandom.js';
 
 function summaryOf(values: number[]) {
   const h = new ErrorHistogram();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorHistogram, niceStep } from './errorHistogram.js';
 import { nearestRankQuantile } from './recentWindow.js';
-import { seededRandom } from './testRandom.js';
+import { seededRandom } from '../../../test/support/seededRandom.js';
 
 function exponential(rand: () => number, scale: number): number {
   return -Math.log(1 - rand()) * scale;

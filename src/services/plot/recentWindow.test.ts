@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nearestRankQuantile, RecentWindow } from './recentWindow.js';
-import { seededRandom } from './testRandom.js';
+import { seededRandom } from '../../../test/support/seededRandom.js';
 
 describe('RecentWindow', () => {
   it('keeps only the last N values, oldest first', () => {

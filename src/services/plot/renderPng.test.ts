@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildErrorChartSpec } from './chartSpec.js';
 import { ErrorHistogram } from './errorHistogram.js';
 import { renderChartPng } from './renderPng.js';
-import { seededRandom } from './testRandom.js';
+import { seededRandom } from '../../../test/support/seededRandom.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildErrorChartSpec } from '../chartSpec.js';
 import { ErrorStats } from '../errorStats.js';
-import { seededRandom } from '../testRandom.js';
+import { seededRandom } from '../../../../test/support/seededRandom.js';
 import { DashboardFeed, type FeedInput } from './dashboardFeed.js';
 import { buildFigures } from './figures.js';
 import { MaeAlert } from './maeAlert.js';

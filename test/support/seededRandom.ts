@@ -1,6 +1,6 @@
-// Seeded random numbers for the plot tests, so a failure can be replayed.
+// Seeded random numbers for tests, so a failure can be replayed.
 
-/** mulberry32: a small, fast PRNG with good enough spread for test data. Returns [0, 1). */
+/** mulberry32: a small, fast PRNG with good enough spread for test data and fault plans. Returns [0, 1). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -8,6 +8,6 @@ export function seededRandom(seed: number): () => number {
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
