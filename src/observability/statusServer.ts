@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { UsageError } from '../util/usageError.js';
 
 export interface StatusServer {
   port: number;
@@ -53,7 +54,9 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`metrics port ${opts.port} is already in use: pass another --metrics-port (0 = off)`)
+          ? new UsageError(
+              `metrics port ${opts.port} is already in use: pass another --metrics-port (0 = off)`,
+            )
           : err,
       ),
     );

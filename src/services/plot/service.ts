@@ -1,5 +1,6 @@
 // The plot service: follows metric_log.csv, keeps error statistics in memory, redraws the PNG when rows arrive.
 import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ConfigOf } from '../../config/options.js';
@@ -31,6 +32,7 @@ export async function runPlotService(
   log: Logger,
   shutdown: Shutdown,
 ): Promise<void> {
+  await mkdir(config.logs, { recursive: true }); // the PNG goes there even before metric has run
   const csvPath = path.join(config.logs, METRIC_LOG);
   const pngPath = path.join(config.logs, ERROR_PNG);
   const metrics = createServiceMetrics('plot');

@@ -17,6 +17,7 @@ import { readMetricStatus } from './metricStatus.js';
 import { SseClients } from './sseClients.js';
 import { sseComment, sseEvent, sseRetry } from './sse.js';
 import { buildStaticRoutes, findVendorBundles, lookupStatic, type StaticFile } from './staticRoutes.js';
+import { UsageError } from '../../../util/usageError.js';
 
 export interface DashboardOptions {
   host: string;
@@ -65,15 +66,17 @@ function urlHost(host: string): string {
 
 function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   if (err.code === 'EADDRINUSE') {
-    return new Error(`dashboard port ${port} is already in use: pass another --http-port (0 = no dashboard)`);
+    return new UsageError(
+      `dashboard port ${port} is already in use: pass another --http-port (0 = no dashboard)`,
+    );
   }
   if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
-    return new Error(
+    return new UsageError(
       `cannot bind the dashboard to --http-host ${host}: not an address of this machine (try 127.0.0.1)`,
     );
   }
   if (err.code === 'EACCES') {
-    return new Error(`not allowed to bind dashboard port ${port}: use a port above 1023 (--http-port)`);
+    return new UsageError(`not allowed to bind dashboard port ${port}: use a port above 1023 (--http-port)`);
   }
   return err;
 }
