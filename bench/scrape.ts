@@ -1,17 +1,5 @@
 // Reads a service's Prometheus /metrics page: one gauge's value, or one histogram's buckets.
-import net from 'node:net';
-
-/** A TCP port that was free a moment ago (the service binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../test/support/ports.js';
 
 export async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });

@@ -1,5 +1,6 @@
 // Incremental histogram of absolute errors over an unknown range: bounded memory, O(1) amortised per value.
 import { CompensatedSum } from './compensatedSum.js';
+import type { ErrorSummary } from './errorSummary.js';
 
 export interface ErrorHistogramOptions {
   /** Number of fine fixed-width bins; a power of two >= 64. More bins, tighter quantiles. */
@@ -16,18 +17,9 @@ export interface DisplayBin {
 }
 
 /** Everything the chart needs about all rows seen so far. */
-export interface HistogramSummary {
-  count: number;
-  min: number;
-  max: number;
-  /** Exact (compensated running sum). This is the MAE. */
-  mean: number;
-  /** Exact: sqrt of the mean of squared errors. */
-  rmse: number;
-  /** Quantiles estimated from the fine bins, each within `fineBinWidth` of the exact nearest-rank value. */
-  median: number;
-  p90: number;
-  p99: number;
+export interface HistogramSummary extends ErrorSummary {
+  // mean and rmse are exact (compensated running sums); the quantiles are estimated from the fine bins,
+  // each within `fineBinWidth` of the exact nearest-rank value.
   fineBinWidth: number;
   bins: DisplayBin[];
 }

@@ -1,17 +1,9 @@
 // The last N absolute errors in a ring buffer, with exact statistics on demand.
 import { CompensatedSum } from './compensatedSum.js';
+import type { ErrorSummary } from './errorSummary.js';
 
-export interface WindowStats {
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  rmse: number;
-  /** Exact nearest-rank quantiles (the ceil(q * n)-th smallest), the same definition the histogram estimates. */
-  median: number;
-  p90: number;
-  p99: number;
-}
+/** Exact statistics of the window: its quantiles are the exact nearest-rank values. */
+export type WindowStats = ErrorSummary;
 
 /** Exact nearest-rank quantile of an ascending array. */
 export function nearestRankQuantile(sorted: ArrayLike<number>, q: number): number {

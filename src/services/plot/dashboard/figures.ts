@@ -1,6 +1,7 @@
 // The numbers the dashboard shows, gathered from the error statistics, the metric status and the alert.
 import type { MetricStatus } from '../../../contract/status.js';
 import type { HistogramSummary } from '../errorHistogram.js';
+import type { ErrorSummary } from '../errorSummary.js';
 import type { SeriesPoint } from '../errorTimeSeries.js';
 import type { WindowStats } from '../recentWindow.js';
 import type { AlertStatus } from './maeAlert.js';
@@ -86,11 +87,7 @@ export function rowsPerSecond(
   return rows / seconds;
 }
 
-function fromHistogram(s: HistogramSummary): StatFigures {
-  return { count: s.count, mean: s.mean, rmse: s.rmse, median: s.median, p90: s.p90, p99: s.p99, max: s.max };
-}
-
-function fromWindow(s: WindowStats): StatFigures {
+function statFigures(s: ErrorSummary): StatFigures {
   return { count: s.count, mean: s.mean, rmse: s.rmse, median: s.median, p90: s.p90, p99: s.p99, max: s.max };
 }
 
@@ -111,8 +108,8 @@ function fromStatus(s: MetricStatus): MetricFigures {
 export function buildFigures(input: FiguresInput): DashboardFigures {
   return {
     rows: input.total?.count ?? 0,
-    total: input.total ? fromHistogram(input.total) : null,
-    recent: input.recent ? fromWindow(input.recent) : null,
+    total: input.total ? statFigures(input.total) : null,
+    recent: input.recent ? statFigures(input.recent) : null,
     windowSize: input.windowSize,
     fineBinWidth: input.total ? input.total.fineBinWidth : null,
     rowsPerSecond: input.total ? rowsPerSecond(input.series, input.nowMs) : null,
