@@ -1,0 +1,64 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { isCoalesced, socketOf } from '../../src/broker/coalescedWrites.js';
+import { connectBroker } from '../../src/broker/connection.js';
+import { captureLogger } from '../support/logger.js';
+import { AMQP_URL, cleanupPrefix, closeConnection, uniquePrefix } from '../support/broker.js';
+
+async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('connectBroker against RabbitMQ', () => {
+  const prefix = uniquePrefix('conn');
+  afterAll(() => cleanupPrefix(prefix));
+
+  it('coalesces socket writes, again after a reconnect, and messages still flow both ways', async () => {
+    const { log } = captureLogger();
+    const conn = await connectBroker({
+      url: AMQP_URL,
+      connectTimeout: 10,
+      connectionName: 'predstream-test-coalesce',
+      log,
+    });
+    const queue = `${prefix}features`; // a name cleanupPrefix deletes
+    const received: string[] = [];
+    try {
+      const first = socketOf(conn);
+      // If a rabbitmq-client upgrade moves its socket, this fails instead of silently losing the batching.
+      expect(first).toBeDefined();
+      expect(isCoalesced(first!)).toBe(true);
+
+      await conn.queueDeclare({ queue, durable: true });
+      const consumer = conn.createConsumer(
+        { queue, queueOptions: { durable: true }, qos: { prefetchCount: 100 } },
+        (msg) => {
+          received.push(String(msg.body));
+        },
+      );
+      const publisher = conn.createPublisher({ confirm: true });
+      // A burst in one turn of the event loop: all leave in one write, and all are confirmed.
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => publisher.send({ routingKey: queue }, `m${i}`)),
+      );
+      await until(() => received.length === 200, '200 messages');
+      expect(received).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+
+      // Drop the TCP connection under the client: it reconnects on a new socket, coalesced too.
+      first!.destroy();
+      await until(() => socketOf(conn) !== first && conn.ready, 'the reconnect');
+      const second = socketOf(conn)!;
+      expect(isCoalesced(second)).toBe(true);
+      await publisher.send({ routingKey: queue }, 'after-reconnect');
+      await until(() => received.includes('after-reconnect'), 'the message sent after the reconnect');
+
+      await consumer.close();
+      await publisher.close();
+    } finally {
+      await closeConnection(conn);
+    }
+  });
+});
