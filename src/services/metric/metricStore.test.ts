@@ -124,6 +124,48 @@ describe('MetricStore', () => {
     expect(await csvText()).toBe(before);
   });
 
+  it('cuts the text of a batch whose commit failed after its writes began, and writes it once when redelivered', async () => {
+    const store = await openStore();
+    await store.applyBatch(pairs(0, 3));
+    const before = await csvText();
+    // Fail the next COMMIT after the batch's writes were issued (as a full disk or an I/O error would).
+    const state = (store as unknown as { state: { transaction<T>(fn: () => T): T } }).state;
+    const transaction = state.transaction.bind(state);
+    state.transaction = <T>(fn: () => T): T => {
+      state.transaction = transaction; // once
+      return transaction(() => {
+        fn();
+        throw new Error('disk I/O error');
+      });
+    };
+    await expect(store.applyBatch(pairs(3, 6))).rejects.toThrow('disk I/O error');
+    expect(await csvText()).toBe(before);
+    expect(store.rowsWritten()).toBe(3);
+    // Nothing was acked, so the same halves come again: each id gets its row once.
+    await store.applyBatch(pairs(3, 6));
+    await expectEachOnce(range(0, 6));
+    const reopened = await reopen(store);
+    expect(reopened.recovery.action).toBe('none');
+    await expectEachOnce(range(0, 6));
+  });
+
+  it('takes the rows of a batch written before a crash cut its commit short as written', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    await store.close();
+    // What the file holds when the process dies after the batch's write and before its COMMIT.
+    const ahead = '2,102,0.5,101.5\n3,103,0.75,102.25\n';
+    await writeFile(csvPath, (await csvText()) + ahead);
+    store = await openStore();
+    expect(store.recovery.action).toBe('import-tail');
+    expect(store.rowsWritten()).toBe(4);
+    // The unacked halves come again and add nothing.
+    const again = await store.applyBatch(pairs(2, 4));
+    expect(again.rows).toEqual([]);
+    expect(store.pendingCount()).toBe(0);
+    await expectEachOnce(range(0, 4));
+  });
+
   it('reopens after a clean stop without touching the CSV, and joins halves left pending', async () => {
     let store = await openStore();
     await store.applyBatch([...pairs(0, 4), msg('y_pred', 9, 2)]);

@@ -43,6 +43,8 @@ export class MetricStore {
   private closed = false;
   // The last batch's text may not be (fully) on disk: its write failed, so redo it before the next.
   private lastBatchUnwritten = false;
+  // A rolled-back batch's text may be in the file from this offset on: cut it before the next batch.
+  private csvAheadOf: number | undefined;
 
   private constructor(
     private readonly state: SqliteJoinStore,
@@ -118,6 +120,11 @@ export class MetricStore {
   }
 
   private async runBatch(messages: readonly LabelMessage[]): Promise<BatchResult> {
+    if (this.csvAheadOf !== undefined) {
+      // A batch whose commit failed had its text written: cut it off before anything goes after it.
+      await this.csv.truncate(this.csvAheadOf);
+      this.csvAheadOf = undefined;
+    }
     if (this.lastBatchUnwritten) {
       await this.csv.writeAt(this.checkpoint.batchText, this.checkpoint.offsetBefore);
       this.lastBatchUnwritten = false;
@@ -126,32 +133,57 @@ export class MetricStore {
     if (messages.length === 0) return { outcomes: [], rows: [], counts };
 
     const before = this.checkpoint;
-    const { outcomes, rows, next } = this.state.transaction(() => {
-      const outcomes = messages.map((m) => applyMessage(this.state, m));
-      const rows = outcomes.flatMap((o) => (o.kind === 'matched' ? [o.row] : []));
-      if (rows.length === 0) return { outcomes, rows, next: undefined };
-      const batchText = formatRows(rows, before.recordDelimiter);
-      const next: CsvCheckpoint = {
-        offsetBefore: before.offsetAfter,
-        batchText,
-        offsetAfter: before.offsetAfter + Buffer.byteLength(batchText, 'utf8'),
-        rows: before.rows + rows.length,
-        recordDelimiter: before.recordDelimiter,
-      };
-      this.state.writeCheckpoint(next);
-      return { outcomes, rows, next };
-    });
+    // The file writes start inside the transaction, just before its COMMIT: they sync on libuv's threads
+    // while COMMIT syncs the WAL on this one, so a batch costs one disk sync's time, not two in a row.
+    // A crash between the two leaves rows past the last checkpoint; start-up takes them as written
+    // (recovery's import-tail), and the redelivered halves then add nothing.
+    let writes: Promise<PromiseSettledResult<void>[]> | undefined;
+    let wroteCsvAt: number | undefined;
+    let result: { outcomes: JoinOutcome[]; rows: MetricRow[]; next: CsvCheckpoint | undefined };
+    try {
+      result = this.state.transaction(() => {
+        const outcomes = messages.map((m) => applyMessage(this.state, m));
+        const rows = outcomes.flatMap((o) => (o.kind === 'matched' ? [o.row] : []));
+        let next: CsvCheckpoint | undefined;
+        if (rows.length > 0) {
+          const batchText = formatRows(rows, before.recordDelimiter);
+          next = {
+            offsetBefore: before.offsetAfter,
+            batchText,
+            offsetAfter: before.offsetAfter + Buffer.byteLength(batchText, 'utf8'),
+            rows: before.rows + rows.length,
+            recordDelimiter: before.recordDelimiter,
+          };
+          this.state.writeCheckpoint(next);
+        }
+        const labelText = messages.map(formatLabelLine).join('') + rows.map(formatRowLabelLine).join('');
+        wroteCsvAt = next?.offsetBefore;
+        // allSettled: a failed write must not leave the other one running under the next batch's redo.
+        writes = Promise.allSettled([
+          next ? this.csv.writeAt(next.batchText, next.offsetBefore) : undefined,
+          this.labels.append(labelText),
+        ]);
+        return { outcomes, rows, next };
+      });
+    } catch (err) {
+      // Rolled back: nothing is acked, so the halves come again. Their label lines stay (they were
+      // received); the CSV text must go, as the state does not know its rows.
+      if (writes) await writes;
+      if (wroteCsvAt !== undefined) {
+        this.csvAheadOf = wroteCsvAt;
+        await this.csv.truncate(wroteCsvAt);
+        this.csvAheadOf = undefined;
+      }
+      throw err;
+    }
+    const { outcomes, rows, next } = result;
     if (next) {
       this.checkpoint = next;
       this.lastBatchUnwritten = true;
     }
 
-    // allSettled: a failed write must not leave the other one running under the next batch's redo.
-    const writes = await Promise.allSettled([
-      next ? this.csv.writeAt(next.batchText, next.offsetBefore) : undefined,
-      this.labels.append(messages.map(formatLabelLine).join('') + rows.map(formatRowLabelLine).join('')),
-    ]);
-    const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+    const settled = await writes!;
+    const failed = settled.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;
     this.lastBatchUnwritten = false;
 

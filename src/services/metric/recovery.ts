@@ -235,7 +235,9 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
         recordDelimiter: cp.recordDelimiter,
       };
       state.transaction(() => state.writeCheckpoint(next));
-      log.warn(`${csv.path}: ${rows} rows were added by another writer; their ids count as written`);
+      log.warn(
+        `${csv.path}: ${rows} rows past the last checkpoint (a batch a crash caught before its commit, or another writer); their ids count as written`,
+      );
       return report(next, rows);
     }
   }

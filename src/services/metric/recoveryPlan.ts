@@ -21,7 +21,7 @@ export type RecoveryAction =
   | { kind: 'rewrite-last-batch'; checkpoint: CsvCheckpoint; discardedBytes: number }
   /** The file is shorter than what was durably written before the last batch: someone cut it. Keep what is left, add the last batch at the end. */
   | { kind: 'append-last-batch'; checkpoint: CsvCheckpoint }
-  /** Complete rows beyond the checkpoint (another writer): their ids become written. */
+  /** Complete rows beyond the checkpoint (a batch written while its commit was cut short, or another writer): their ids become written. */
   | { kind: 'import-tail'; checkpoint: CsvCheckpoint }
   | { kind: 'none'; checkpoint: CsvCheckpoint };
 
