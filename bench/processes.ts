@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CeilingStats, FromCeiling } from './ceiling/protocol.js';
 import { sampleProcess, type ProcSample } from './proc.js';
+import { SERVICE_NODE_FLAGS } from '../src/util/nodeFlags.js';
 
 export interface Child {
   name: string;
@@ -29,7 +30,9 @@ function track(name: string, proc: ChildProcess, logFile: string, fd: number): C
 export function startNode(name: string, script: string, args: string[], logDir: string): Child {
   const logFile = path.join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', fd, fd] });
+  const proc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, script, ...args], {
+    stdio: ['ignore', fd, fd],
+  });
   return track(name, proc, logFile, fd);
 }
 
@@ -44,7 +47,7 @@ export class CeilingChild {
   constructor(name: string, script: string, args: string[], logDir: string) {
     const logFile = path.join(logDir, `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const proc = fork(script, args, { stdio: ['ignore', fd, fd, 'ipc'] });
+    const proc = fork(script, args, { execArgv: [...SERVICE_NODE_FLAGS], stdio: ['ignore', fd, fd, 'ipc'] });
     this.child = track(name, proc, logFile, fd);
     proc.on('message', (raw) => {
       const msg = raw as FromCeiling;

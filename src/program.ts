@@ -4,6 +4,7 @@ import { BrokerUnreachableError } from './broker/errors.js';
 import type { CommandName, ConfigOf } from './config/options.js';
 import { ConfigError, addOptions, configFromCommand } from './config/parse.js';
 import { createLogger, type Logger } from './util/logger.js';
+import { packageVersion } from './util/paths.js';
 import { createShutdown, type Shutdown } from './util/shutdown.js';
 import { addUpCommand } from './services/up/command.js';
 import { addDeadLettersCommand } from './deadLetters/command.js';
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
       'A real-time ML pipeline over RabbitMQ: features -> model -> metric -> plot.\n' +
         'Each service is its own process; `predstream up` runs all four.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: false });
 

@@ -1,10 +1,12 @@
 // What can be checked of the Docker path without a Docker engine, and that the README tells the truth.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderOptionsTable } from '../../src/config/optionsTable.js';
 import { buildProgram } from '../../src/program.js';
+import { SERVICE_NODE_FLAGS } from '../../src/util/nodeFlags.js';
 import { REPO_ROOT } from '../support/processes.js';
 
 const read = (f: string) => readFileSync(path.join(REPO_ROOT, f), 'utf8');
@@ -56,10 +58,27 @@ describe('docker-compose.yml and Dockerfile', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile).toMatch(/^FROM node:20[^\n]* AS build/m);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "/app/dist/cli.js"]');
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", .*"\/app\/dist\/cli.js"\]$/m);
     // Everything the services read at run time is in the image.
     for (const dir of ['data', 'models', 'static', 'assets'])
       expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+  });
+});
+
+describe('how services are started', () => {
+  const flags = SERVICE_NODE_FLAGS.join(' ');
+  it('runs every service with the same V8 flags: the binary, npm start, the image (up and the bench import them)', () => {
+    expect(read('src/cli.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+    expect(read('dist/cli.js').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags}`);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe(`node ${flags} dist/cli.js up`);
+    const entrypoint = /^ENTRYPOINT (.+)$/m.exec(read('Dockerfile'))?.[1];
+    expect(JSON.parse(entrypoint ?? '[]')).toEqual(['node', ...SERVICE_NODE_FLAGS, '/app/dist/cli.js']);
+  });
+  it('runs the built binary through its shebang, which prints the package version', () => {
+    const pkg = JSON.parse(read('package.json')) as { version: string };
+    const out = execFileSync(path.join(REPO_ROOT, 'dist', 'cli.js'), ['--version'], { encoding: 'utf8' });
+    expect(out.trim()).toBe(pkg.version);
   });
 });
 

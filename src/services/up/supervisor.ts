@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../util/logger.js';
+import { SERVICE_NODE_FLAGS } from '../../util/nodeFlags.js';
 
 export interface ChildSpec {
   name: string;
@@ -85,7 +86,10 @@ export class Supervisor {
 
   private launch(entry: Running): void {
     const { spec } = entry;
-    const child = spawn(process.execPath, spec.args, { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...spec.args], {
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     entry.child = child;
     entry.phase = 'running';
     const prefix = `${spec.name.padEnd(this.width)} |`;
