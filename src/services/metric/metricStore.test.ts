@@ -149,6 +149,21 @@ describe('MetricStore', () => {
     await expectEachOnce(range(0, 6));
   });
 
+  it('resolves a batch (the caller then acks it) only after the state’s WAL is synced', async () => {
+    const store = await openStore();
+    const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
+    const syncWal = state.syncWal.bind(state);
+    let release!: () => void;
+    state.syncWal = () => syncWal().then(() => new Promise<void>((r) => (release = r)));
+    let resolved = false;
+    const applied = store.applyBatch(pairs(0, 2)).then(() => (resolved = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(resolved).toBe(false); // the rows may be in the file already, but nothing is acked yet
+    release();
+    await applied;
+    expect(resolved).toBe(true);
+  });
+
   it('takes the rows of a batch written before a crash cut its commit short as written', async () => {
     let store = await openStore();
     await store.applyBatch(pairs(0, 2));

@@ -133,8 +133,9 @@ export class MetricStore {
     if (messages.length === 0) return { outcomes: [], rows: [], counts };
 
     const before = this.checkpoint;
-    // The file writes start inside the transaction, just before its COMMIT: they sync on libuv's threads
-    // while COMMIT syncs the WAL on this one, so a batch costs one disk sync's time, not two in a row.
+    // The file writes start inside the transaction, just before its COMMIT, and the WAL's sync right after
+    // it: all three sync on libuv's threads at once, so a batch costs one disk sync's time, not three in a
+    // row, and the event loop never waits for the disk.
     // A crash between the two leaves rows past the last checkpoint; start-up takes them as written
     // (recovery's import-tail), and the redelivered halves then add nothing.
     let writes: Promise<PromiseSettledResult<void>[]> | undefined;
@@ -176,13 +177,15 @@ export class MetricStore {
       }
       throw err;
     }
+    // Committed, not yet durable: the WAL syncs beside the file writes.
+    const walSynced = this.state.syncWal();
     const { outcomes, rows, next } = result;
     if (next) {
       this.checkpoint = next;
       this.lastBatchUnwritten = true;
     }
 
-    const settled = await writes!;
+    const settled = [...(await writes!), ...(await Promise.allSettled([walSynced]))];
     const failed = settled.find((w): w is PromiseRejectedResult => w.status === 'rejected');
     if (failed) throw failed.reason;
     this.lastBatchUnwritten = false;

@@ -1,10 +1,13 @@
 // The join's durable state in SQLite (metric_state.sqlite): unmatched halves, written ids, and the CSV checkpoint.
+import { closeSync, fdatasync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { MetricStoreError } from './errors.js';
 import type { DoneRecord, JoinStore, LabelQueue, PendingHalf } from './join.js';
 import type { RecordDelimiter } from './metricCsv.js';
 
 export const STATE_FILE_NAME = 'metric_state.sqlite';
+const fdatasyncAsync = promisify(fdatasync);
 const SCHEMA_VERSION = 1;
 
 /**
@@ -86,7 +89,11 @@ export class SqliteJoinStore implements JoinStore {
     Statement
   >;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    /** The WAL file, for `syncWal`. */
+    private walFd: number | undefined,
+  ) {
     this.stmts = {
       getPending: db.prepare('SELECT queue, value, received_at FROM pending WHERE key = ?'),
       putPending: db.prepare('INSERT INTO pending (key, queue, value, received_at) VALUES (?, ?, ?, ?)'),
@@ -116,8 +123,10 @@ export class SqliteJoinStore implements JoinStore {
       // EXCLUSIVE before WAL: the lock is held for the connection's life (a second service on the
       // same logs dir fails here instead of interleaving rows), and the WAL index stays in memory.
       db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+      // NORMAL: a COMMIT writes the WAL without syncing it, so it never blocks the event loop on the disk;
+      // what an ack depends on is made durable by `syncWal`, on libuv's threads, before the ack.
+      db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
       db.pragma(`cache_size = ${-Math.max(1024, Math.floor(opts.cacheKiB))}`);
       db.pragma('mmap_size = 0');
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -132,7 +141,8 @@ export class SqliteJoinStore implements JoinStore {
       }
       // A write now takes the exclusive lock at once rather than at the first batch.
       db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
-      return new SqliteJoinStore(db);
+      // The WAL exists now, and in EXCLUSIVE mode it keeps its inode until close (a checkpoint only cuts it).
+      return new SqliteJoinStore(db, wal ? openSync(`${path}-wal`, 'r') : undefined);
     } catch (err) {
       db.close();
       if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
@@ -146,7 +156,7 @@ export class SqliteJoinStore implements JoinStore {
     }
   }
 
-  /** Runs `fn` in one transaction: all of it is committed (durably, synchronous=FULL) or none. */
+  /** Runs `fn` in one transaction: all of it is committed or none; durable once `syncWal` resolves. */
   transaction<T>(fn: () => T): T {
     try {
       return this.db.transaction(fn)();
@@ -251,8 +261,18 @@ export class SqliteJoinStore implements JoinStore {
     this.stmts.setMeta.run('record_delimiter', checkpoint.recordDelimiter);
   }
 
+  /**
+   * Makes every transaction committed so far durable (fdatasync of the WAL, on libuv's threads). Call it
+   * after a COMMIT and wait for it before acking what the transaction took in.
+   */
+  async syncWal(): Promise<void> {
+    if (this.walFd !== undefined) await fdatasyncAsync(this.walFd);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   private countPendingRows(): number {
