@@ -181,7 +181,7 @@ export function formatReport(r: BenchResults): string {
           f(lat.ceiling.maxMs, 1),
         ],
       ]),
-      `p99 ratio ${f(lat.p99Ratio, 2)}; metric's own histogram puts p99 at <= ${f(lat.pipeline.histogramP99UpperBoundMs)} ms` +
+      `p99 ratio ${f(lat.p99Ratio, 2)}; the metric service's own histogram (same rows) puts p99 at <= ${f(lat.pipeline.histogramP99UpperBoundMs)} ms` +
         [lat.pipeline, lat.ceiling]
           .filter((x) => !x.sustained)
           .map(

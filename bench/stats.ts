@@ -57,6 +57,15 @@ export function adjacentRatios(ceiling: readonly number[], pipeline: readonly nu
 }
 
 /** Estimated quantile from a cumulative Prometheus histogram: the upper bound of the bucket holding it. */
+/** Cumulative buckets minus an earlier reading of the same histogram (missing bounds count 0). */
+export function subtractBuckets(
+  now: readonly { le: number; count: number }[],
+  before: readonly { le: number; count: number }[],
+): { le: number; count: number }[] {
+  const earlier = new Map(before.map((b) => [b.le, b.count]));
+  return now.map((b) => ({ le: b.le, count: b.count - (earlier.get(b.le) ?? 0) }));
+}
+
 export function histogramQuantileUpperBound(
   buckets: readonly { le: number; count: number }[],
   q: number,

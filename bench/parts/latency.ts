@@ -6,7 +6,12 @@ import { LineFollower } from '../follow.js';
 import { startCeiling, startPipeline } from '../pipeline.js';
 import { stopAll, type Child } from '../processes.js';
 import { freePort, histogramBuckets, scrape } from '../scrape.js';
-import { histogramQuantileUpperBound, summariseLatency, type LatencySummary } from '../stats.js';
+import {
+  histogramQuantileUpperBound,
+  subtractBuckets,
+  summariseLatency,
+  type LatencySummary,
+} from '../stats.js';
 
 export interface LatencyRun extends LatencySummary {
   rowsPerSecond: number;
@@ -21,7 +26,7 @@ export interface LatencyRun extends LatencySummary {
 }
 
 export interface PipelineLatencyRun extends LatencyRun {
-  /** Cross-check from the metric service's own histogram (all rows): the bucket bound holding p99, ms. */
+  /** Cross-check from the metric service's own histogram (rows after the warm-up): the bucket bound holding p99, ms. */
   histogramP99UpperBoundMs: number;
   plotIncluded: boolean;
 }
@@ -44,6 +49,9 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
   const samples: number[] = [];
   let rows = 0;
   let unmatched = 0;
+  // The metric's histogram as it stood when the warm-up rows were in, so the cross-check covers the same rows.
+  let atWarmup: Promise<{ le: number; count: number }[]> | undefined;
+  let metricsPort = 0;
   const publishedLog = path.join(scope.dir, 'published.log');
   const sent = new LineFollower(publishedLog, {
     pollMs: 5,
@@ -73,11 +81,16 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
         }
         sentAt.delete(id);
         if (seqOf(id) > warmupRows) samples.push(seenAt - at);
+        if (rows === warmupRows && metricsPort > 0) {
+          atWarmup = scrape(metricsPort).then((text) =>
+            histogramBuckets(text, 'predstream_end_to_end_seconds'),
+          );
+        }
       }
     },
   });
   try {
-    const metricsPort = await freePort();
+    metricsPort = await freePort();
     const pipeline = await startPipeline(ctx, scope, { withPlot: true, metricMetricsPort: metricsPort });
     children.push(...pipeline.consumers);
     const features = pipeline.startFeatures([
@@ -101,7 +114,10 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
         `${unmatched} CSV rows had no "sent" line: the published log is not what the bench expects`,
       );
     const text = await scrape(metricsPort);
-    const buckets = histogramBuckets(text, 'predstream_end_to_end_seconds');
+    const buckets = subtractBuckets(
+      histogramBuckets(text, 'predstream_end_to_end_seconds'),
+      (await atWarmup?.catch(() => undefined)) ?? [],
+    );
     await stopAll(children);
     return {
       rowsPerSecond,
