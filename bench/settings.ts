@@ -49,7 +49,7 @@ export const FULL: BenchSettings = {
     repeats: 3,
   },
   // 1,000,000 halves take the metric service minutes to take in, so the 3-minute run fills the join with
-  // fewer; run `--only join --join-halves 1000000 --join-ttl 900` for the full figure.
+  // fewer; run `--only join --join-halves 1000000 --join-ttl 300` (~7.5 min) for the full figure.
   joinMemory: { halves: 30_000, ttlSeconds: 20 },
 };
 
