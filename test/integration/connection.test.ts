@@ -3,14 +3,7 @@ import { isCoalesced, socketOf } from '../../src/broker/coalescedWrites.js';
 import { connectBroker } from '../../src/broker/connection.js';
 import { captureLogger } from '../support/logger.js';
 import { AMQP_URL, cleanupPrefix, closeConnection, uniquePrefix } from '../support/broker.js';
-
-async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitFor } from '../support/processes.js';
 
 describe('connectBroker against RabbitMQ', () => {
   const prefix = uniquePrefix('conn');
@@ -44,16 +37,21 @@ describe('connectBroker against RabbitMQ', () => {
       await Promise.all(
         Array.from({ length: 200 }, (_, i) => publisher.send({ routingKey: queue }, `m${i}`)),
       );
-      await until(() => received.length === 200, '200 messages');
+      await waitFor('200 messages', () => received.length === 200, 20_000, 20);
       expect(received).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
 
       // Drop the TCP connection under the client: it reconnects on a new socket, coalesced too.
       first!.destroy();
-      await until(() => socketOf(conn) !== first && conn.ready, 'the reconnect');
+      await waitFor('the reconnect', () => socketOf(conn) !== first && conn.ready, 20_000, 20);
       const second = socketOf(conn)!;
       expect(isCoalesced(second)).toBe(true);
       await publisher.send({ routingKey: queue }, 'after-reconnect');
-      await until(() => received.includes('after-reconnect'), 'the message sent after the reconnect');
+      await waitFor(
+        'the message sent after the reconnect',
+        () => received.includes('after-reconnect'),
+        20_000,
+        20,
+      );
 
       await consumer.close();
       await publisher.close();

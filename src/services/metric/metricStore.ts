@@ -135,9 +135,9 @@ export class MetricStore {
     const before = this.checkpoint;
     // The file writes start inside the transaction, just before its COMMIT, and the WAL's sync right after
     // it: all three sync on libuv's threads at once, so a batch costs one disk sync's time, not three in a
-    // row, and the event loop never waits for the disk.
-    // A crash between the two leaves rows past the last checkpoint; start-up takes them as written
-    // (recovery's import-tail), and the redelivered halves then add nothing.
+    // row, and the event loop never waits for the disk. A crash after the file writes but before the
+    // commit is durable leaves rows past the last checkpoint: start-up takes them as written (recovery's
+    // import-tail), and the redelivered halves then add nothing.
     let writes: Promise<PromiseSettledResult<void>[]> | undefined;
     let wroteCsvAt: number | undefined;
     let result: { outcomes: JoinOutcome[]; rows: MetricRow[]; next: CsvCheckpoint | undefined };
