@@ -14,38 +14,17 @@ import { createRowPicker } from './rowPicker.js';
 const PROGRESS_EVERY_MS = 5_000;
 const PUBLISH_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000];
 
-/**
- * Appends `sent <id> <row>` before a publish, synchronously (on disk before the message can leave, and
- * it survives a kill), and `ok <id>` after its confirm. Confirms come in batches, so the `ok` lines of
- * one turn of the event loop go out in one write; a kill may lose the last few, and those rows then
- * count as unconfirmed (they may or may not have arrived), never as lost.
- */
+/** Appends `sent <id> <row>` before a publish and `ok <id>` after its confirm, synchronously (survives a kill). */
 class PublishedLog {
   private readonly fd: number;
-  private pendingOk = '';
-  private flushScheduled = false;
   constructor(path: string) {
     this.fd = openSync(path, 'a');
   }
-  sent(text: string): void {
+  line(text: string): void {
     writeSync(this.fd, `${text}\n`);
   }
-  ok(text: string): void {
-    this.pendingOk += `${text}\n`;
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => this.flush());
-  }
   close(): void {
-    this.flush();
     closeSync(this.fd);
-  }
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.pendingOk === '') return;
-    const text = this.pendingOk;
-    this.pendingOk = '';
-    writeSync(this.fd, text);
   }
 }
 
@@ -85,7 +64,7 @@ export async function runFeaturesService(
   const publishRow = async (row: number): Promise<void> => {
     const id = ids.next();
     const headers = { [HEADER_PUBLISHED_AT]: Date.now() };
-    journal?.sent(`sent ${idKey(id)} ${row}`);
+    journal?.line(`sent ${idKey(id)} ${row}`);
     for (let attempt = 0; ; attempt++) {
       try {
         // The original publishes y_true first, then features; confirms for both are awaited together.
@@ -110,7 +89,7 @@ export async function runFeaturesService(
     confirmed += 1;
     rt.metrics.published.inc({ queue: 'y_true' });
     rt.metrics.published.inc({ queue: 'features' });
-    journal?.ok(`ok ${idKey(id)}`);
+    journal?.line(`ok ${idKey(id)}`);
   };
 
   const started = Date.now();
