@@ -1,5 +1,14 @@
 // The metric service's status file, read by the plot service's dashboard (services share files, not code).
 
+/** Nearest-rank percentiles of the publish-to-row latency of the most recent rows, in ms. */
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
 /** Written atomically to `<logs>/metric_status.json` about once a second. */
 export interface MetricStatus {
   /** When this was written (ms since epoch). */
@@ -14,7 +23,7 @@ export interface MetricStatus {
   /** Messages now in each dead-letter queue (features, y_true, y_pred), as RabbitMQ counts them. */
   deadLetters: Record<string, number>;
   /** Publish-to-row latency of the most recent rows, in ms (undefined before the first row). */
-  latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number } | undefined;
+  latencyMs: LatencySummary | undefined;
 }
 
 export const METRIC_STATUS_FILE = 'metric_status.json';

@@ -1,12 +1,5 @@
 // The publish-to-row latencies of the most recent rows, for the status the dashboard shows.
-
-export interface LatencySummary {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  samples: number;
-}
+import type { LatencySummary } from '../../contract/status.js';
 
 /** Nearest-rank percentiles over a ring of the last `capacity` samples. */
 export class LatencyWindow {

@@ -1,5 +1,5 @@
 // The numbers the dashboard shows, gathered from the error statistics, the metric status and the alert.
-import type { MetricStatus } from '../../../contract/status.js';
+import type { LatencySummary, MetricStatus } from '../../../contract/status.js';
 import type { HistogramSummary } from '../errorHistogram.js';
 import type { ErrorSummary } from '../errorSummary.js';
 import type { SeriesPoint } from '../errorTimeSeries.js';
@@ -26,7 +26,7 @@ export interface MetricFigures {
   duplicates: number;
   deadLetters: Record<string, number>;
   deadLettersTotal: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; samples: number } | null;
+  latencyMs: LatencySummary | null;
 }
 
 /** Plain JSON (null, never undefined), so a change shows up as a change of its serialised form. */
