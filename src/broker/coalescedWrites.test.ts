@@ -110,4 +110,16 @@ describe('coalesceSocketWrites', () => {
     await nextCheckPhase();
     expect(client.destroyed).toBe(true);
   });
+
+  it('lifts only its own cork: a cork the library holds (RabbitMQ blocked the connection) stays', async () => {
+    pair = await connectedPair();
+    const { client } = pair;
+    coalesceSocketWrites(client);
+    client.write('a'); // the turn's cork
+    client.cork(); // rabbitmq-client on connection.blocked
+    await nextCheckPhase();
+    expect(client.writableCorked).toBe(1);
+    client.uncork(); // connection.unblocked
+    await until(() => pair!.received().toString() === 'a');
+  });
 });

@@ -6,28 +6,32 @@ import type { Connection } from 'rabbitmq-client';
 
 const COALESCED = Symbol('predstream.coalescedWrites');
 
-type CoalescedSocket = Socket & { [COALESCED]?: true };
+/** On a coalesced socket: sends what this turn has written so far, now, if the turn's cork is ours. */
+type CoalescedSocket = Socket & { [COALESCED]?: { flush(): void } };
 
 /**
  * Corks the socket at its first write in a turn of the event loop and uncorks it in the check phase
  * (setImmediate), after the I/O callbacks of that turn have queued their frames. Idempotent.
  * Backpressure is unchanged: a corked socket's write still returns false above its high-water mark.
+ * Only our own cork is ever lifted: rabbitmq-client corks the socket itself while RabbitMQ blocks the
+ * connection (connection.blocked), and Node counts corks, so that one stays.
  */
 export function coalesceSocketWrites(socket: Socket): void {
   const s = socket as CoalescedSocket;
   if (s[COALESCED]) return;
-  s[COALESCED] = true;
   const write = socket.write;
   let corked = false;
-  const uncork = () => {
+  const flush = () => {
+    if (!corked) return;
     corked = false;
     socket.uncork();
   };
+  s[COALESCED] = { flush };
   socket.write = function coalescedWrite(this: Socket, ...args: Parameters<Socket['write']>) {
     if (!corked && !socket.destroyed) {
       corked = true;
       socket.cork();
-      setImmediate(uncork);
+      setImmediate(flush);
     }
     return write.apply(socket, args);
   } as Socket['write'];
@@ -35,7 +39,7 @@ export function coalesceSocketWrites(socket: Socket): void {
 
 /** Whether `coalesceSocketWrites` was applied to this socket. */
 export function isCoalesced(socket: Socket): boolean {
-  return (socket as CoalescedSocket)[COALESCED] === true;
+  return (socket as CoalescedSocket)[COALESCED] !== undefined;
 }
 
 /**
@@ -56,4 +60,22 @@ export function coalesceConnectionWrites(conn: Connection): void {
   };
   conn.on('connection', apply);
   apply();
+}
+
+/**
+ * Whether the connection is open and not blocked by RabbitMQ. Use this, not `conn.ready`: rabbitmq-client
+ * reads any cork on its socket as "blocked", so during a turn that has written, our own cork would make
+ * `conn.ready` false (a /readyz that flaps under load). The turn's frames are sent now instead, which
+ * only costs that turn's coalescing.
+ */
+export function connectionReady(conn: Connection): boolean {
+  const socket = socketOf(conn) as CoalescedSocket | undefined;
+  socket?.[COALESCED]?.flush();
+  return conn.ready;
+}
+
+/** `conn.onConnect` (which reads `conn.ready`), with this turn's cork lifted first; see `connectionReady`. */
+export function whenConnected(conn: Connection, timeoutMs: number, disableAutoClose = false): Promise<void> {
+  (socketOf(conn) as CoalescedSocket | undefined)?.[COALESCED]?.flush();
+  return conn.onConnect(timeoutMs, disableAutoClose);
 }

@@ -1,5 +1,6 @@
 // What every broker-connected service starts with: logger, metrics port, connection, topology, publishers.
 import { AMQPConnectionError, type Connection } from 'rabbitmq-client';
+import { connectionReady, whenConnected } from '../broker/coalescedWrites.js';
 import { connectBroker } from '../broker/connection.js';
 import { createDeadLetterer, type DeadLetterer } from '../broker/deadLetters.js';
 import { createConfirmPublisher, type ConfirmPublisher } from '../broker/publisher.js';
@@ -81,10 +82,12 @@ async function declareTopologyOnceConnected(
         'lost the RabbitMQ connection while declaring the queues; declaring them again once reconnected',
       );
       await new Promise((r) => setTimeout(r, 200)); // the client may not have noticed the loss yet
-      await conn.onConnect(Math.max(1, deadline - Date.now()), true);
+      await whenConnected(conn, Math.max(1, deadline - Date.now()), true);
     }
   }
 }
+
+const isOpen = (conn: Connection | undefined): boolean => conn !== undefined && connectionReady(conn);
 
 /** Starts the metrics port first (so /healthz answers while we wait for RabbitMQ), then connects. */
 export async function startBrokerRuntime(
@@ -101,13 +104,13 @@ export async function startBrokerRuntime(
     settings,
     metrics,
     () => {
-      if (!live.conn?.ready || !live.publishConn?.ready) return 'not connected to RabbitMQ';
+      if (!isOpen(live.conn) || !isOpen(live.publishConn)) return 'not connected to RabbitMQ';
       if (!live.working) return 'not consuming yet';
       return undefined;
     },
     log,
     shutdown,
-    () => metrics.ready.set(live.conn?.ready && live.publishConn?.ready && live.working ? 1 : 0),
+    () => metrics.ready.set(isOpen(live.conn) && isOpen(live.publishConn) && live.working ? 1 : 0),
   );
 
   const conn = await connectBroker({

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { isCoalesced, socketOf } from '../../src/broker/coalescedWrites.js';
+import { connectionReady, isCoalesced, socketOf } from '../../src/broker/coalescedWrites.js';
 import { connectBroker } from '../../src/broker/connection.js';
 import { captureLogger } from '../support/logger.js';
 import { AMQP_URL, cleanupPrefix, closeConnection, uniquePrefix } from '../support/broker.js';
@@ -40,9 +40,20 @@ describe('connectBroker against RabbitMQ', () => {
       await waitFor('200 messages', () => received.length === 200, 20_000, 20);
       expect(received).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
 
+      // rabbitmq-client reads any cork as "blocked": right after a write, conn.ready says false for the
+      // rest of the turn. connectionReady (what /readyz asks) sends the turn's frames and says true.
+      const confirmed = publisher.send({ routingKey: queue }, 'mid-turn');
+      await Promise.resolve(); // the publish is written in a microtask of this turn
+      expect(first!.writableCorked).toBe(1);
+      expect(conn.ready).toBe(false);
+      expect(connectionReady(conn)).toBe(true);
+      expect(first!.writableCorked).toBe(0);
+      await confirmed;
+      await waitFor('the mid-turn message', () => received.includes('mid-turn'), 20_000, 20);
+
       // Drop the TCP connection under the client: it reconnects on a new socket, coalesced too.
       first!.destroy();
-      await waitFor('the reconnect', () => socketOf(conn) !== first && conn.ready, 20_000, 20);
+      await waitFor('the reconnect', () => socketOf(conn) !== first && connectionReady(conn), 20_000, 20);
       const second = socketOf(conn)!;
       expect(isCoalesced(second)).toBe(true);
       await publisher.send({ routingKey: queue }, 'after-reconnect');

@@ -1,5 +1,6 @@
 // Reads queue depths for the status block over one AMQP connection of its own; RabbitMQ may be down.
 import type { Connection } from 'rabbitmq-client';
+import { connectionReady } from '../../broker/coalescedWrites.js';
 import { connectBroker } from '../../broker/connection.js';
 import type { Logger } from '../../util/logger.js';
 import type { QueueDepths } from './statusTracker.js';
@@ -62,7 +63,7 @@ export class QueueDepthProbe {
   /** Ready messages per logical queue; a queue not declared yet is left out. */
   async read(): Promise<QueueDepths> {
     const conn = this.conn;
-    if (!conn?.ready) return 'down';
+    if (!conn || !connectionReady(conn)) return 'down';
     const depths: Record<string, number> = {};
     for (const [logical, queue] of Object.entries(this.opts.queues)) {
       try {
@@ -72,7 +73,7 @@ export class QueueDepthProbe {
         );
         depths[logical] = ok.messageCount;
       } catch {
-        if (!conn.ready) return 'down';
+        if (!connectionReady(conn)) return 'down';
         // NOT_FOUND: the services have not declared it yet.
       }
     }
