@@ -29,22 +29,41 @@ export class LineFollower {
   private readonly decoder = new StringDecoder('utf8');
   private readonly buffer = Buffer.allocUnsafe(1 << 20);
   private readonly timer: NodeJS.Timeout;
-  private readonly watcher: FSWatcher | undefined;
+  private watcher: FSWatcher | undefined;
 
   constructor(
     readonly file: string,
     private readonly opts: FollowOptions,
   ) {
     this.timer = setInterval(() => this.pass(), opts.pollMs);
-    // Events for the other files in the folder (the state's WAL, labels_log.txt, ...) are not ours: reading on
-    // each of them made the bench itself a noticeable CPU load beside the pipeline it measures.
-    const name = path.basename(file);
-    this.watcher = opts.watch
-      ? watch(path.dirname(file), (_event, changed) => {
-          if (changed === null || changed === name) this.pass();
-        })
-      : undefined;
+    if (opts.watch) this.watchFile();
     this.pass();
+  }
+
+  /**
+   * Watches the file itself, so only its own writes wake the bench: watching the folder woke it for every
+   * write of the state's WAL, labels_log.txt and the status file too, which made the bench a noticeable CPU
+   * load beside the pipeline it measures. Until the file exists, the folder is watched for it to appear.
+   */
+  private watchFile(): void {
+    const name = path.basename(this.file);
+    try {
+      this.watcher = watch(this.file, () => this.pass());
+      return;
+    } catch {
+      // not there yet
+    }
+    const folder = watch(path.dirname(this.file), (_event, changed) => {
+      if (changed !== null && changed !== name) return;
+      try {
+        this.watcher = watch(this.file, () => this.pass());
+      } catch {
+        return; // still not there
+      }
+      folder.close();
+      this.pass();
+    });
+    this.watcher = folder;
   }
 
   /** Reads what is new now. */

@@ -89,7 +89,7 @@ export class CeilingChild {
     });
   }
 
-  stats(fromSeq = 0, timeoutMs = 10_000): Promise<CeilingStats> {
+  stats(latencyFromSeq?: number, timeoutMs = 10_000): Promise<CeilingStats> {
     const requestId = this.nextRequest++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
@@ -100,7 +100,7 @@ export class CeilingChild {
         clearTimeout(timer);
         resolve(s);
       });
-      this.child.proc.send({ type: 'stats', requestId, fromSeq });
+      this.child.proc.send({ type: 'stats', requestId, latencyFromSeq });
     });
   }
 }

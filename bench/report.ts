@@ -1,7 +1,7 @@
 // The benchmark's results: their shape, the checks against the issue's targets, and the printed table. Pure.
 import type { MachineInfo } from './machine.js';
 import type { JoinMemoryResult } from './parts/joinMemory.js';
-import type { LatencyRun, PipelineLatencyRun } from './parts/latency.js';
+import type { LatencyResult } from './parts/latency.js';
 import type { PlotScalingResult } from './parts/plotScaling.js';
 import type { ThroughputRun } from './parts/throughput.js';
 import type { BenchSettings } from './settings.js';
@@ -51,7 +51,7 @@ export interface BenchResults {
     medianRatio: number;
     plotIncluded: boolean;
   };
-  latency?: { pipeline: PipelineLatencyRun; ceiling: LatencyRun; p99Ratio: number };
+  latency?: LatencyResult;
   /** Part 4: each service process in the max-rate pipeline runs. */
   cost?: Record<string, ServiceCost>;
   plotScaling?: PlotScalingResult;
@@ -166,15 +166,22 @@ export function formatReport(r: BenchResults): string {
     out.push(
       table([
         [`latency at ${f(lat.pipeline.rowsPerSecond)} rows/s`, 'rows', 'p50 ms', 'p99 ms', 'max ms'],
+        ...lat.runs.map((run, i) => [
+          `${i + 1}. ${run.kind}`,
+          f(run.rows),
+          f(run.p50Ms, 1),
+          f(run.p99Ms, 1),
+          f(run.maxMs, 1),
+        ]),
         [
-          'pipeline (publish -> CSV row)',
+          'pipeline, pooled (publish -> CSV row)',
           f(lat.pipeline.rows),
           f(lat.pipeline.p50Ms, 1),
           f(lat.pipeline.p99Ms, 1),
           f(lat.pipeline.maxMs, 1),
         ],
         [
-          'ceiling (publish -> joined)',
+          'ceiling, pooled (publish -> joined)',
           f(lat.ceiling.rows),
           f(lat.ceiling.p50Ms, 1),
           f(lat.ceiling.p99Ms, 1),

@@ -6,7 +6,7 @@ import { openBenchConnection } from './broker.js';
 import type { BenchContext } from './context.js';
 import { machineInfo, pressure } from './machine.js';
 import { joinMemory } from './parts/joinMemory.js';
-import { ceilingLatency, pipelineLatency } from './parts/latency.js';
+import { latencyPart } from './parts/latency.js';
 import { plotScaling } from './parts/plotScaling.js';
 import { ceilingThroughput, pipelineThroughput, type ThroughputRun } from './parts/throughput.js';
 import { CLI, RESULTS_FILE } from './paths.js';
@@ -126,11 +126,7 @@ async function main(): Promise<void> {
       results.cost = serviceCosts(runs.filter((r) => r.kind === 'pipeline'));
     }
     if (args.only.has('latency')) {
-      const ceiling = await ceilingLatency(ctx);
-      note(`ceiling latency: p50 ${ceiling.p50Ms.toFixed(1)} ms, p99 ${ceiling.p99Ms.toFixed(1)} ms`);
-      const pipeline = await pipelineLatency(ctx);
-      note(`pipeline latency: p50 ${pipeline.p50Ms.toFixed(1)} ms, p99 ${pipeline.p99Ms.toFixed(1)} ms`);
-      results.latency = { pipeline, ceiling, p99Ratio: pipeline.p99Ms / ceiling.p99Ms };
+      results.latency = await latencyPart(ctx);
     }
     if (args.only.has('plot')) {
       results.plotScaling = await plotScaling(ctx);

@@ -66,6 +66,15 @@ export function subtractBuckets(
   return now.map((b) => ({ le: b.le, count: b.count - (earlier.get(b.le) ?? 0) }));
 }
 
+/** Cumulative histogram buckets of several runs added up (buckets matched by their bound). */
+export function addBuckets(
+  runs: readonly (readonly { le: number; count: number }[])[],
+): { le: number; count: number }[] {
+  const sum = new Map<number, number>();
+  for (const run of runs) for (const b of run) sum.set(b.le, (sum.get(b.le) ?? 0) + b.count);
+  return [...sum].sort((x, y) => x[0] - y[0]).map(([le, count]) => ({ le, count }));
+}
+
 export function histogramQuantileUpperBound(
   buckets: readonly { le: number; count: number }[],
   q: number,

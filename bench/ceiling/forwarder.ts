@@ -2,7 +2,6 @@
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, encodeMessage } from '../../src/contract/wire.js';
 import { nowMs } from '../follow.js';
-import { summariseLatency } from '../stats.js';
 import { answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
@@ -18,7 +17,8 @@ const deliveryMs: number[] = [];
 answerStats((fromSeq) => ({
   atMs: nowMs(),
   count: forwarded,
-  latency: summariseLatency(deliveryMs.filter((_, i) => (deliverySeq[i] as number) > fromSeq)),
+  latencyMs:
+    fromSeq === undefined ? undefined : deliveryMs.filter((_, i) => (deliverySeq[i] as number) > fromSeq),
 }));
 
 const consumer = startConsumer({

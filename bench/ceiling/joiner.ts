@@ -2,7 +2,6 @@
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, idKey } from '../../src/contract/wire.js';
 import { nowMs } from '../follow.js';
-import { summariseLatency } from '../stats.js';
 import { answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
@@ -13,11 +12,12 @@ let matched = 0;
 const latencySeq: number[] = [];
 const latencyMs: number[] = [];
 
-answerStats((fromSeq) => {
-  const atMs = nowMs();
-  const samples = latencyMs.filter((_, i) => (latencySeq[i] as number) > fromSeq);
-  return { atMs, count: matched, latency: summariseLatency(samples) };
-});
+answerStats((fromSeq) => ({
+  atMs: nowMs(),
+  count: matched,
+  latencyMs:
+    fromSeq === undefined ? undefined : latencyMs.filter((_, i) => (latencySeq[i] as number) > fromSeq),
+}));
 
 let ready = 0;
 const consumers = (['y_true', 'y_pred'] as const).map((queue) => {

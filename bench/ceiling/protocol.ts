@@ -1,7 +1,7 @@
 // Messages between the bench and its ceiling processes (Node IPC), and the child side's helpers.
-import type { LatencySummary } from '../stats.js';
-
-export type ToCeiling = { type: 'stats'; requestId: number; fromSeq?: number };
+/** `latencyFromSeq`: also send the latency samples of rows with a higher sequence number (only at the end of a
+ * run: the periodic count requests must not make the child copy its samples). */
+export type ToCeiling = { type: 'stats'; requestId: number; latencyFromSeq?: number };
 
 export interface CeilingStats {
   type: 'stats';
@@ -11,10 +11,10 @@ export interface CeilingStats {
   /** Rows published and confirmed (producer), forwarded (forwarder) or matched (joiner). */
   count: number;
   /**
-   * Of the rows with sequence number above `fromSeq`: publish-to-match latency (joiner), or
-   * publish-to-delivery latency of the features message (forwarder).
+   * When asked for (`latencyFromSeq`), of the rows with a higher sequence number, in ms: publish-to-match
+   * latency (joiner), or publish-to-delivery latency of the features message (forwarder).
    */
-  latency?: LatencySummary;
+  latencyMs?: number[];
 }
 
 export type FromCeiling =
@@ -27,12 +27,14 @@ export function tellParent(message: FromCeiling): void {
   process.send?.(message);
 }
 
-/** Answers the bench's stats requests with `read(fromSeq)`. */
-export function answerStats(read: (fromSeq: number) => Omit<CeilingStats, 'type' | 'requestId'>): void {
+/** Answers the bench's stats requests with `read(latencyFromSeq)`. */
+export function answerStats(
+  read: (latencyFromSeq: number | undefined) => Omit<CeilingStats, 'type' | 'requestId'>,
+): void {
   process.on('message', (raw: unknown) => {
     const msg = raw as ToCeiling;
     if (msg?.type !== 'stats') return;
-    tellParent({ type: 'stats', requestId: msg.requestId, ...read(msg.fromSeq ?? 0) });
+    tellParent({ type: 'stats', requestId: msg.requestId, ...read(msg.latencyFromSeq) });
   });
 }
 

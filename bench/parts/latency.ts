@@ -1,5 +1,7 @@
 // Part 3: publish-to-row latency at a fixed rate, for the real pipeline and for the ceiling.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parsePublishedLogLine } from '../../src/services/features/publishedLog.js';
 import { seqOf } from '../ceiling/protocol.js';
 import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
 import { LineFollower } from '../follow.js';
@@ -7,6 +9,7 @@ import { startCeiling, startPipeline } from '../pipeline.js';
 import { stopAll, type Child } from '../processes.js';
 import { freePort, histogramBuckets, scrape } from '../scrape.js';
 import {
+  addBuckets,
   histogramQuantileUpperBound,
   subtractBuckets,
   summariseLatency,
@@ -31,56 +34,110 @@ export interface PipelineLatencyRun extends LatencyRun {
   plotIncluded: boolean;
 }
 
+type Buckets = { le: number; count: number }[];
+
+/** One run's figures, with its samples (and the metric's histogram) for pooling across runs. */
+interface Measured<R> {
+  run: R;
+  samplesMs: number[];
+}
+
+/**
+ * Part 3: ceiling and pipeline runs interleaved (C P C P ...), each side's figures pooled over its runs, so
+ * a drift of the shared machine's speed between minutes falls on both sides alike.
+ */
+export interface LatencyResult {
+  /** Each run, in the order they ran. */
+  runs: (LatencyRun & { kind: 'ceiling' | 'pipeline' })[];
+  /** Pooled over the pipeline runs. */
+  pipeline: PipelineLatencyRun;
+  /** Pooled over the ceiling runs. */
+  ceiling: LatencyRun;
+  /** Pooled pipeline p99 / pooled ceiling p99. */
+  p99Ratio: number;
+}
+
+function pool<R extends LatencyRun>(measured: Measured<R>[]): LatencyRun {
+  const first = measured[0]!.run;
+  return {
+    rowsPerSecond: first.rowsPerSecond,
+    warmupRows: first.warmupRows,
+    plannedRows: measured.reduce((n, m) => n + m.run.plannedRows, 0),
+    sustained: measured.every((m) => m.run.sustained),
+    method: first.method,
+    ...summariseLatency(measured.flatMap((m) => m.samplesMs)),
+  };
+}
+
+export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
+  const ceilings: Measured<LatencyRun>[] = [];
+  const pipelines: (Measured<PipelineLatencyRun> & { buckets: Buckets })[] = [];
+  const runs: LatencyResult['runs'] = [];
+  for (let i = 1; i <= ctx.settings.latency.pairs; i++) {
+    const c = await ceilingLatency(ctx);
+    ctx.note(`ceiling latency run ${i}: p50 ${c.run.p50Ms.toFixed(1)} ms, p99 ${c.run.p99Ms.toFixed(1)} ms`);
+    const p = await pipelineLatency(ctx);
+    ctx.note(`pipeline latency run ${i}: p50 ${p.run.p50Ms.toFixed(1)} ms, p99 ${p.run.p99Ms.toFixed(1)} ms`);
+    ceilings.push(c);
+    pipelines.push(p);
+    runs.push({ kind: 'ceiling', ...c.run }, { kind: 'pipeline', ...p.run });
+  }
+  const buckets = addBuckets(pipelines.map((p) => p.buckets));
+  const pipeline: PipelineLatencyRun = {
+    ...pool(pipelines),
+    histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
+    plotIncluded: pipelines.every((p) => p.run.plotIncluded),
+  };
+  const ceiling = pool(ceilings);
+  return { runs, pipeline, ceiling, p99Ratio: pipeline.p99Ms / ceiling.p99Ms };
+}
+
 const PIPELINE_METHOD =
-  'features --published-log: each "sent <id>" line and each metric_log.csv row timestamped by the bench ' +
-  'when it first sees it (inotify on the logs folder, 5 ms poll as fallback)';
+  'each metric_log.csv row timestamped by the bench when it first sees it (inotify on the file, a 50 ms poll as ' +
+  'fallback), minus the publish time on the row\'s "sent" line in features --published-log';
 const CEILING_METHOD = 'joiner: its clock at the match minus the publish time the producer put in the header';
 
 /** How long a run at `rate` may take beyond its schedule before it is cut (so a slow machine still ends). */
 const GRACE_MS = 10_000;
 
-/** The real pipeline at a fixed rate; latency = CSV row seen - "sent" line seen, per id. */
-export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatencyRun> {
-  const { rowsPerSecond, warmupRows, pipelineRows } = ctx.settings.latency;
-  const total = warmupRows + pipelineRows;
+/** The publish time of each id on a `sent` line of features' --published-log. */
+function publishTimes(file: string): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const parsed = parsePublishedLogLine(line);
+    if (parsed?.kind === 'sent' && parsed.publishedAtMs !== undefined)
+      times.set(String(JSON.parse(parsed.idJson)), parsed.publishedAtMs);
+  }
+  return times;
+}
+
+/**
+ * The real pipeline at a fixed rate; latency = CSV row seen - publish time on its "sent" line. The
+ * published log is read once at the end, so the bench does not wake for each of its lines while measuring.
+ */
+async function pipelineLatency(
+  ctx: BenchContext,
+): Promise<Measured<PipelineLatencyRun> & { buckets: Buckets }> {
+  const { rowsPerSecond, warmupRows, measuredRows } = ctx.settings.latency;
+  const total = warmupRows + measuredRows;
   const scope = openScope(ctx, 'lat');
   const children: Child[] = [];
-  const sentAt = new Map<string, number>();
-  const samples: number[] = [];
+  /** CSV id -> when the bench first saw its row. */
+  const seenAt = new Map<string, number>();
   let rows = 0;
-  let unmatched = 0;
   // The metric's histogram as it stood when the warm-up rows were in, so the cross-check covers the same rows.
   let atWarmup: Promise<{ le: number; count: number }[]> | undefined;
   let metricsPort = 0;
   const publishedLog = path.join(scope.dir, 'published.log');
-  const sent = new LineFollower(publishedLog, {
-    pollMs: 5,
-    watch: true,
-    onLines(lines, seenAt) {
-      for (const line of lines) {
-        if (!line.startsWith('sent ')) continue;
-        // `sent <idKey> <row>`: the id as JSON, a string id in quotes.
-        const key = line.slice(5, line.lastIndexOf(' '));
-        sentAt.set(JSON.parse(key) as string, seenAt);
-      }
-    },
-  });
   const csv = new LineFollower(path.join(scope.dir, 'metric_log.csv'), {
-    pollMs: 5,
+    pollMs: 50,
     watch: true,
-    onLines(lines, seenAt) {
-      sent.pass(); // a row is never seen before its "sent" line
+    onLines(lines, at) {
       for (const line of lines) {
         const id = line.slice(0, line.indexOf(','));
         if (id === 'id') continue;
         rows += 1;
-        const at = sentAt.get(id);
-        if (at === undefined) {
-          unmatched += 1;
-          continue;
-        }
-        sentAt.delete(id);
-        if (seqOf(id) > warmupRows) samples.push(seenAt - at);
+        seenAt.set(id, at);
         if (rows === warmupRows && metricsPort > 0) {
           atWarmup = scrape(metricsPort).then((text) =>
             histogramBuckets(text, 'predstream_end_to_end_seconds'),
@@ -109,9 +166,17 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
         throw new Error(`only ${rows} of ${total} rows reached metric_log.csv in time`);
       await sleep(50);
     }
+    const sentAt = publishTimes(publishedLog);
+    const samples: number[] = [];
+    let unmatched = 0;
+    for (const [id, at] of seenAt) {
+      const sent = sentAt.get(id);
+      if (sent === undefined) unmatched += 1;
+      else if (seqOf(id) > warmupRows) samples.push(at - sent);
+    }
     if (unmatched > 0)
       throw new Error(
-        `${unmatched} CSV rows had no "sent" line: the published log is not what the bench expects`,
+        `${unmatched} CSV rows had no "sent" line with a time: the published log is not what the bench expects`,
       );
     const text = await scrape(metricsPort);
     const buckets = subtractBuckets(
@@ -119,18 +184,18 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
       (await atWarmup?.catch(() => undefined)) ?? [],
     );
     await stopAll(children);
-    return {
+    const run: PipelineLatencyRun = {
       rowsPerSecond,
       warmupRows,
-      plannedRows: pipelineRows,
+      plannedRows: measuredRows,
       sustained: rows >= total,
       method: PIPELINE_METHOD,
       ...summariseLatency(samples),
       histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
       plotIncluded: pipeline.plotIncluded,
     };
+    return { run, samplesMs: samples, buckets };
   } finally {
-    sent.close();
     csv.close();
     await stopAll(children);
     await scope.release();
@@ -138,9 +203,9 @@ export async function pipelineLatency(ctx: BenchContext): Promise<PipelineLatenc
 }
 
 /** The ceiling at the same fixed rate; latency measured in the joiner from the publish time in the header. */
-export async function ceilingLatency(ctx: BenchContext): Promise<LatencyRun> {
-  const { rowsPerSecond, warmupRows, ceilingRows } = ctx.settings.latency;
-  const total = warmupRows + ceilingRows;
+async function ceilingLatency(ctx: BenchContext): Promise<Measured<LatencyRun>> {
+  const { rowsPerSecond, warmupRows, measuredRows } = ctx.settings.latency;
+  const total = warmupRows + measuredRows;
   const scope = openScope(ctx, 'clat');
   const children: Child[] = [];
   try {
@@ -157,15 +222,16 @@ export async function ceilingLatency(ctx: BenchContext): Promise<LatencyRun> {
     }
     const stats = await ceiling.joiner.stats(warmupRows);
     await stopAll(children);
-    if (!stats.latency) throw new Error('the joiner sent no latency figures');
-    return {
+    if (!stats.latencyMs) throw new Error('the joiner sent no latency figures');
+    const run: LatencyRun = {
       rowsPerSecond,
       warmupRows,
-      plannedRows: ceilingRows,
+      plannedRows: measuredRows,
       sustained: stats.count >= total,
       method: CEILING_METHOD,
-      ...stats.latency,
+      ...summariseLatency(stats.latencyMs),
     };
+    return { run, samplesMs: stats.latencyMs };
   } finally {
     await stopAll(children);
     await scope.release();

@@ -208,7 +208,8 @@ export const OPTIONS = {
     flag: 'published-log',
     value: '<path>',
     env: 'PUBLISHED_LOG',
-    description: 'append "sent"/"confirmed" lines per id to this file (for audits and the chaos test)',
+    description:
+      'append a "sent <id> <row> <ms>" line before each publish and "ok <id>" after its confirm to this file (for audits, the chaos test and the bench)',
     schema: text('published log path'),
   },
   // model

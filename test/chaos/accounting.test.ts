@@ -23,7 +23,7 @@ const csv = (...lines: string[]) => ['id,y_true,y_pred,absolute_error', ...lines
 
 describe('parsePublishedLog', () => {
   it('reads sent and ok lines across files and skips a torn last line', () => {
-    const log = parsePublishedLog('sent "a-1" 3\nsent "a-2" 4\nok "a-1"\n');
+    const log = parsePublishedLog('sent "a-1" 3 1764000000000\nsent "a-2" 4\nok "a-1"\n');
     parsePublishedLog('sent "b-1" 7\nok "b-1"\nsent "b-2" 8\nok "b-', log);
     expect([...log.sent]).toEqual([
       ['"a-1"', 3],

@@ -1,5 +1,6 @@
 // Jepsen-style accounting of a chaos run: the ids features confirmed against the rows metric_log.csv holds.
 import { parse } from 'csv-parse/sync';
+import { parsePublishedLogLine } from '../../src/services/features/publishedLog.js';
 
 /** What the features services' `--published-log` files say: ids sent (with their dataset row) and ids confirmed. */
 export interface PublishedLog {
@@ -7,16 +8,13 @@ export interface PublishedLog {
   sent: Map<string, number>;
   /** idKeys whose publish the broker confirmed (both halves). */
   ok: Set<string>;
-  /** Lines that are neither `sent <id> <row>` nor `ok <id>` (a torn last line after a SIGKILL is not one). */
+  /** Lines that are neither a `sent` nor an `ok` line (a torn last line after a SIGKILL is not one). */
   malformed: string[];
 }
 
 export function emptyPublishedLog(): PublishedLog {
   return { sent: new Map(), ok: new Set(), malformed: [] };
 }
-
-const SENT_LINE = /^sent (.+) (\d+)$/;
-const OK_LINE = /^ok (.+)$/;
 
 function jsonId(text: string): string | undefined {
   try {
@@ -37,13 +35,12 @@ export function parsePublishedLog(text: string, into: PublishedLog = emptyPublis
   lines.pop(); // '' after the final newline, or the torn line
   for (const line of lines) {
     if (line === '') continue;
-    const sent = SENT_LINE.exec(line);
-    const ok = sent ? null : OK_LINE.exec(line);
-    const key = jsonId((sent ?? ok)?.[1] ?? '');
-    if (key === undefined) {
+    const parsed = parsePublishedLogLine(line);
+    const key = parsed && jsonId(parsed.idJson);
+    if (parsed === undefined || key === undefined) {
       into.malformed.push(line);
-    } else if (sent) {
-      const row = Number(sent[2]);
+    } else if (parsed.kind === 'sent') {
+      const row = parsed.row;
       const before = into.sent.get(key);
       if (before !== undefined && before !== row)
         into.malformed.push(`${line} (sent before with row ${before})`);

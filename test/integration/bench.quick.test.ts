@@ -55,8 +55,15 @@ describe('npm run bench -- --quick', () => {
       expect(tp.ratios).toHaveLength(2 * pairs - 1);
       expect(typeof tp.medianRatio).toBe('number');
 
-      expect(r.latency!.pipeline.rows).toBe(r.settings.latency.pipelineRows);
-      expect(r.latency!.ceiling.rows).toBe(r.settings.latency.ceilingRows);
+      const { measuredRows, pairs: latencyPairs } = r.settings.latency;
+      expect(r.latency!.runs.map((x) => [x.kind, x.rows])).toEqual(
+        Array.from({ length: latencyPairs }, () => [
+          ['ceiling', measuredRows],
+          ['pipeline', measuredRows],
+        ]).flat(),
+      );
+      expect(r.latency!.pipeline.rows).toBe(latencyPairs * measuredRows);
+      expect(r.latency!.ceiling.rows).toBe(latencyPairs * measuredRows);
       for (const lat of [r.latency!.pipeline, r.latency!.ceiling]) {
         for (const k of ['p50Ms', 'p99Ms', 'maxMs'] as const) expectFigure(lat[k], `latency ${k}`);
         expect(lat.p50Ms).toBeLessThanOrEqual(lat.p99Ms);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idKey, type MessageId } from '../../src/contract/wire.js';
+import { parsePublishedLogLine } from '../../src/services/features/publishedLog.js';
 import { cleanupPrefix, openTestConnection, uniquePrefix } from '../support/broker.js';
 import { assertBuilt } from '../support/processes.js';
 
@@ -307,15 +308,14 @@ describe.skipIf(pythonMissing)('interop with the original Python services (real 
     const featuresExit = await withTimeout(features.exited, 30_000, 'features --count 50');
     expect(featuresExit, tail(features)).toEqual({ code: 0, signal: null });
 
-    // `sent <json id> <row>` before each publish, `ok <json id>` after its confirm.
+    // A `sent` line before each publish, an `ok` line after its confirm.
     const lines = readFileSync(journal, 'utf8').split('\n').filter(Boolean);
     const rowById = new Map<string, number>();
     const confirmed = new Set<string>();
     for (const line of lines) {
-      const sentMatch = /^sent (\S+) (\d+)$/.exec(line);
-      const okMatch = /^ok (\S+)$/.exec(line);
-      if (sentMatch) rowById.set(idKey(JSON.parse(sentMatch[1]!) as MessageId), Number(sentMatch[2]));
-      else if (okMatch) confirmed.add(idKey(JSON.parse(okMatch[1]!) as MessageId));
+      const parsed = parsePublishedLogLine(line);
+      if (parsed?.kind === 'sent') rowById.set(idKey(JSON.parse(parsed.idJson) as MessageId), parsed.row);
+      else if (parsed?.kind === 'ok') confirmed.add(idKey(JSON.parse(parsed.idJson) as MessageId));
       else throw new Error(`unexpected journal line: ${line}`);
     }
     expect(rowById.size).toBe(ROWS);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadModelFromBytes } from '../../src/services/model/loadModel.js';
 import { parseDataset, type Dataset } from '../../src/services/features/dataset.js';
+import { parsePublishedLogLine } from '../../src/services/features/publishedLog.js';
 import { REPO_ROOT } from './processes.js';
 
 export function diabetes(): Dataset {
@@ -26,12 +27,12 @@ export function readMetricCsv(file: string): CsvRow[] {
   return parse(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true }) as CsvRow[];
 }
 
-/** `sent <json id> <row>` lines of a features --published-log, as id (CSV form) -> row index. */
+/** The `sent` lines of a features --published-log, as id (CSV form) -> row index. */
 export function publishedRows(file: string): Map<string, number> {
   const rows = new Map<string, number>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^sent (\S+) (\d+)$/.exec(line);
-    if (m) rows.set(String(JSON.parse(m[1]!)), Number(m[2]));
+    const parsed = parsePublishedLogLine(line);
+    if (parsed?.kind === 'sent') rows.set(String(JSON.parse(parsed.idJson)), parsed.row);
   }
   return rows;
 }

@@ -9,19 +9,20 @@ import { startBrokerRuntime } from '../runtime.js';
 import { loadDataset } from './dataset.js';
 import { createIdGenerator } from './messageIds.js';
 import { createPacer } from './pacer.js';
+import { formatOkLine, formatSentLine } from './publishedLog.js';
 import { createRowPicker } from './rowPicker.js';
 
 const PROGRESS_EVERY_MS = 5_000;
 const PUBLISH_RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 5000, 5000, 5000, 5000, 5000];
 
-/** Appends `sent <id> <row>` before a publish and `ok <id>` after its confirm, synchronously (survives a kill). */
+/** Appends a `sent` line before a publish and an `ok` line after its confirm, synchronously (survives a kill). */
 class PublishedLog {
   private readonly fd: number;
   constructor(path: string) {
     this.fd = openSync(path, 'a');
   }
   line(text: string): void {
-    writeSync(this.fd, `${text}\n`);
+    writeSync(this.fd, text);
   }
   close(): void {
     closeSync(this.fd);
@@ -63,8 +64,9 @@ export async function runFeaturesService(
   /** Publishes both halves of one row; retries (same id, so the metric service dedups) until confirmed. */
   const publishRow = async (row: number): Promise<void> => {
     const id = ids.next();
-    const headers = { [HEADER_PUBLISHED_AT]: Date.now() };
-    journal?.line(`sent ${idKey(id)} ${row}`);
+    const publishedAt = Date.now();
+    const headers = { [HEADER_PUBLISHED_AT]: publishedAt };
+    journal?.line(formatSentLine(idKey(id), row, publishedAt));
     for (let attempt = 0; ; attempt++) {
       try {
         // The original publishes y_true first, then features; confirms for both are awaited together.
@@ -89,7 +91,7 @@ export async function runFeaturesService(
     confirmed += 1;
     rt.metrics.published.inc({ queue: 'y_true' });
     rt.metrics.published.inc({ queue: 'features' });
-    journal?.line(`ok ${idKey(id)}`);
+    journal?.line(formatOkLine(idKey(id)));
   };
 
   const started = Date.now();
