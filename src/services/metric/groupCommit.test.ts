@@ -56,4 +56,28 @@ describe('group commit', () => {
     await gc.drain();
     expect(gc.pending).toBe(0);
   });
+
+  it('lets the handlers queued in the turn a flush ends in join the next batch', async () => {
+    const batches: string[][] = [];
+    let finishFirst: (() => void) | undefined;
+    const gc = createGroupCommit<string, void>({
+      maxSize: 100,
+      maxWaitMs: 0,
+      flush: async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await new Promise<void>((r) => (finishFirst = r));
+        return items.map(() => undefined);
+      },
+    });
+    const done = [gc.submit('a')];
+    while (!finishFirst) await new Promise((r) => setTimeout(r, 1));
+    done.push(gc.submit('b')); // arrived while the first batch was being written
+    // One turn: the AMQP client reads a message and queues its handler, then the disk write completes.
+    setImmediate(() => done.push(gc.submit('c')));
+    finishFirst();
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(done);
+    await gc.drain();
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+  });
 });
