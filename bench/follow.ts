@@ -46,20 +46,18 @@ export class LineFollower {
    * load beside the pipeline it measures. Until the file exists, the folder is watched for it to appear.
    */
   private watchFile(): void {
-    const name = path.basename(this.file);
-    try {
-      this.watcher = watch(this.file, () => this.pass());
-      return;
-    } catch {
-      // not there yet
-    }
-    const folder = watch(path.dirname(this.file), (_event, changed) => {
-      if (changed !== null && changed !== name) return;
+    const watchItself = (): boolean => {
       try {
         this.watcher = watch(this.file, () => this.pass());
+        return true;
       } catch {
-        return; // still not there
+        return false; // not there yet
       }
+    };
+    if (watchItself()) return;
+    const name = path.basename(this.file);
+    const folder = watch(path.dirname(this.file), (_event, changed) => {
+      if ((changed !== null && changed !== name) || !watchItself()) return;
       folder.close();
       this.pass();
     });

@@ -1,4 +1,5 @@
 // Reads a service's Prometheus /metrics page: one gauge's value, or one histogram's buckets.
+import type { HistogramBucket } from './stats.js';
 export { freePort } from '../test/support/ports.js';
 
 export async function scrape(port: number): Promise<string> {
@@ -14,9 +15,9 @@ export function sampleValue(text: string, name: string): number {
 }
 
 /** Cumulative buckets of a histogram, `le` ascending (+Inf last). */
-export function histogramBuckets(text: string, name: string): { le: number; count: number }[] {
+export function histogramBuckets(text: string, name: string): HistogramBucket[] {
   const re = new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm');
-  const out: { le: number; count: number }[] = [];
+  const out: HistogramBucket[] = [];
   for (const m of text.matchAll(re)) {
     out.push({ le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), count: Number(m[2]) });
   }

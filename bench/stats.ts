@@ -56,29 +56,30 @@ export function adjacentRatios(ceiling: readonly number[], pipeline: readonly nu
   return ratios;
 }
 
-/** Estimated quantile from a cumulative Prometheus histogram: the upper bound of the bucket holding it. */
+/** One cumulative bucket of a Prometheus histogram: observations <= `le`. */
+export interface HistogramBucket {
+  le: number;
+  count: number;
+}
+
 /** Cumulative buckets minus an earlier reading of the same histogram (missing bounds count 0). */
 export function subtractBuckets(
-  now: readonly { le: number; count: number }[],
-  before: readonly { le: number; count: number }[],
-): { le: number; count: number }[] {
+  now: readonly HistogramBucket[],
+  before: readonly HistogramBucket[],
+): HistogramBucket[] {
   const earlier = new Map(before.map((b) => [b.le, b.count]));
   return now.map((b) => ({ le: b.le, count: b.count - (earlier.get(b.le) ?? 0) }));
 }
 
 /** Cumulative histogram buckets of several runs added up (buckets matched by their bound). */
-export function addBuckets(
-  runs: readonly (readonly { le: number; count: number }[])[],
-): { le: number; count: number }[] {
+export function addBuckets(runs: readonly (readonly HistogramBucket[])[]): HistogramBucket[] {
   const sum = new Map<number, number>();
   for (const run of runs) for (const b of run) sum.set(b.le, (sum.get(b.le) ?? 0) + b.count);
   return [...sum].sort((x, y) => x[0] - y[0]).map(([le, count]) => ({ le, count }));
 }
 
-export function histogramQuantileUpperBound(
-  buckets: readonly { le: number; count: number }[],
-  q: number,
-): number {
+/** Estimated quantile from a cumulative Prometheus histogram: the upper bound of the bucket holding it. */
+export function histogramQuantileUpperBound(buckets: readonly HistogramBucket[], q: number): number {
   const total = buckets.at(-1)?.count ?? 0;
   if (total === 0) return Number.NaN;
   const target = q * total;

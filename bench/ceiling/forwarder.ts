@@ -2,7 +2,7 @@
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, encodeMessage } from '../../src/contract/wire.js';
 import { nowMs } from '../follow.js';
-import { answerStats, seqOf, tellParent } from './protocol.js';
+import { SamplesBySeq, answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
 // A prediction of the same JSON length as the bundled model's (full float64 precision).
@@ -12,14 +12,8 @@ const { rt, log, shutdown } = await startCeilingProcess('model');
 const yPred = rt.topology.queues.y_pred;
 let forwarded = 0;
 // Publish-to-delivery latency of each features message, with its sequence number.
-const deliverySeq: number[] = [];
-const deliveryMs: number[] = [];
-answerStats((fromSeq) => ({
-  atMs: nowMs(),
-  count: forwarded,
-  latencyMs:
-    fromSeq === undefined ? undefined : deliveryMs.filter((_, i) => (deliverySeq[i] as number) > fromSeq),
-}));
+const deliveryLatency = new SamplesBySeq();
+answerStats((fromSeq) => ({ atMs: nowMs(), count: forwarded, latencyMs: deliveryLatency.after(fromSeq) }));
 
 const consumer = startConsumer({
   conn: rt.conn,
@@ -33,8 +27,7 @@ const consumer = startConsumer({
   async handle(message, delivery) {
     const publishedAt = delivery.headers[HEADER_PUBLISHED_AT];
     if (typeof publishedAt === 'number') {
-      deliverySeq.push(seqOf(message.id));
-      deliveryMs.push(nowMs() - publishedAt);
+      deliveryLatency.add(seqOf(message.id), nowMs() - publishedAt);
     }
     await rt.publisher.publish(yPred.name, encodeMessage<'y_pred'>(message.id, PREDICTION), {
       headers: publishedAt === undefined ? {} : { [HEADER_PUBLISHED_AT]: publishedAt },

@@ -2,22 +2,16 @@
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, idKey } from '../../src/contract/wire.js';
 import { nowMs } from '../follow.js';
-import { answerStats, seqOf, tellParent } from './protocol.js';
+import { SamplesBySeq, answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
 const { rt, log, shutdown } = await startCeilingProcess('metric');
 const pending = new Set<string>();
 let matched = 0;
 // Publish-to-match latency per matched row, with its sequence number (to leave out the warm-up).
-const latencySeq: number[] = [];
-const latencyMs: number[] = [];
+const latency = new SamplesBySeq();
 
-answerStats((fromSeq) => ({
-  atMs: nowMs(),
-  count: matched,
-  latencyMs:
-    fromSeq === undefined ? undefined : latencyMs.filter((_, i) => (latencySeq[i] as number) > fromSeq),
-}));
+answerStats((fromSeq) => ({ atMs: nowMs(), count: matched, latencyMs: latency.after(fromSeq) }));
 
 let ready = 0;
 const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
@@ -39,8 +33,7 @@ const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
       matched += 1;
       const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
       if (Number.isFinite(publishedAt)) {
-        latencySeq.push(seqOf(message.id));
-        latencyMs.push(nowMs() - publishedAt);
+        latency.add(seqOf(message.id), nowMs() - publishedAt);
       }
     },
   });

@@ -27,6 +27,22 @@ export function tellParent(message: FromCeiling): void {
   process.send?.(message);
 }
 
+/** Latency samples, each with its row's sequence number, so the warm-up rows can be left out. */
+export class SamplesBySeq {
+  private readonly seqs: number[] = [];
+  private readonly values: number[] = [];
+
+  add(seq: number, value: number): void {
+    this.seqs.push(seq);
+    this.values.push(value);
+  }
+
+  /** The samples of rows with a sequence number above `fromSeq`; undefined when not asked for. */
+  after(fromSeq: number | undefined): number[] | undefined {
+    return fromSeq === undefined ? undefined : this.values.filter((_, i) => this.seqs[i]! > fromSeq);
+  }
+}
+
 /** Answers the bench's stats requests with `read(latencyFromSeq)`. */
 export function answerStats(
   read: (latencyFromSeq: number | undefined) => Omit<CeilingStats, 'type' | 'requestId'>,

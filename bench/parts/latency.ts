@@ -13,6 +13,7 @@ import {
   histogramQuantileUpperBound,
   subtractBuckets,
   summariseLatency,
+  type HistogramBucket,
   type LatencySummary,
 } from '../stats.js';
 
@@ -34,12 +35,15 @@ export interface PipelineLatencyRun extends LatencyRun {
   plotIncluded: boolean;
 }
 
-type Buckets = { le: number; count: number }[];
-
-/** One run's figures, with its samples (and the metric's histogram) for pooling across runs. */
+/** One run's figures, with its samples for pooling across runs. */
 interface Measured<R> {
   run: R;
   samplesMs: number[];
+}
+
+/** A pipeline run also brings the metric service's histogram over its measured rows. */
+interface PipelineMeasured extends Measured<PipelineLatencyRun> {
+  buckets: HistogramBucket[];
 }
 
 /**
@@ -71,7 +75,7 @@ function pool<R extends LatencyRun>(measured: Measured<R>[]): LatencyRun {
 
 export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
   const ceilings: Measured<LatencyRun>[] = [];
-  const pipelines: (Measured<PipelineLatencyRun> & { buckets: Buckets })[] = [];
+  const pipelines: PipelineMeasured[] = [];
   const runs: LatencyResult['runs'] = [];
   for (let i = 1; i <= ctx.settings.latency.pairs; i++) {
     const c = await ceilingLatency(ctx);
@@ -115,9 +119,7 @@ function publishTimes(file: string): Map<string, number> {
  * The real pipeline at a fixed rate; latency = CSV row seen - publish time on its "sent" line. The
  * published log is read once at the end, so the bench does not wake for each of its lines while measuring.
  */
-async function pipelineLatency(
-  ctx: BenchContext,
-): Promise<Measured<PipelineLatencyRun> & { buckets: Buckets }> {
+async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
   const { rowsPerSecond, warmupRows, measuredRows } = ctx.settings.latency;
   const total = warmupRows + measuredRows;
   const scope = openScope(ctx, 'lat');
@@ -126,7 +128,7 @@ async function pipelineLatency(
   const seenAt = new Map<string, number>();
   let rows = 0;
   // The metric's histogram as it stood when the warm-up rows were in, so the cross-check covers the same rows.
-  let atWarmup: Promise<{ le: number; count: number }[]> | undefined;
+  let atWarmup: Promise<HistogramBucket[]> | undefined;
   let metricsPort = 0;
   const publishedLog = path.join(scope.dir, 'published.log');
   const csv = new LineFollower(path.join(scope.dir, 'metric_log.csv'), {

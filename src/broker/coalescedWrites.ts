@@ -68,14 +68,18 @@ export function coalesceConnectionWrites(conn: Connection): void {
  * `conn.ready` false (a /readyz that flaps under load). The turn's frames are sent now instead, which
  * only costs that turn's coalescing.
  */
-export function connectionReady(conn: Connection): boolean {
-  const socket = socketOf(conn) as CoalescedSocket | undefined;
-  socket?.[COALESCED]?.flush();
+export function connectionReady(conn: Connection | undefined): boolean {
+  if (!conn) return false;
+  sendTurnNow(conn);
   return conn.ready;
 }
 
 /** `conn.onConnect` (which reads `conn.ready`), with this turn's cork lifted first; see `connectionReady`. */
 export function whenConnected(conn: Connection, timeoutMs: number, disableAutoClose = false): Promise<void> {
-  (socketOf(conn) as CoalescedSocket | undefined)?.[COALESCED]?.flush();
+  sendTurnNow(conn);
   return conn.onConnect(timeoutMs, disableAutoClose);
+}
+
+function sendTurnNow(conn: Connection): void {
+  (socketOf(conn) as CoalescedSocket | undefined)?.[COALESCED]?.flush();
 }

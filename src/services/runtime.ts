@@ -87,8 +87,6 @@ async function declareTopologyOnceConnected(
   }
 }
 
-const isOpen = (conn: Connection | undefined): boolean => conn !== undefined && connectionReady(conn);
-
 /** Starts the metrics port first (so /healthz answers while we wait for RabbitMQ), then connects. */
 export async function startBrokerRuntime(
   service: ServiceName,
@@ -99,18 +97,13 @@ export async function startBrokerRuntime(
   const metrics = createServiceMetrics(service);
   // Read by /readyz, which answers before the connection exists.
   const live: { conn?: Connection; publishConn?: Connection; working: boolean } = { working: false };
-  await startMetricsPort(
-    service,
-    settings,
-    metrics,
-    () => {
-      if (!isOpen(live.conn) || !isOpen(live.publishConn)) return 'not connected to RabbitMQ';
-      if (!live.working) return 'not consuming yet';
-      return undefined;
-    },
-    log,
-    shutdown,
-    () => metrics.ready.set(isOpen(live.conn) && isOpen(live.publishConn) && live.working ? 1 : 0),
+  const notReadyReason = (): string | undefined => {
+    if (!connectionReady(live.conn) || !connectionReady(live.publishConn)) return 'not connected to RabbitMQ';
+    if (!live.working) return 'not consuming yet';
+    return undefined;
+  };
+  await startMetricsPort(service, settings, metrics, notReadyReason, log, shutdown, () =>
+    metrics.ready.set(notReadyReason() === undefined ? 1 : 0),
   );
 
   const conn = await connectBroker({
