@@ -80,4 +80,20 @@ describe('group commit', () => {
     await gc.drain();
     expect(batches).toEqual([['a'], ['b', 'c']]);
   });
+
+  it('with maxWaitMs 0 starts a partial batch in the check phase, not after a 1 ms timer', async () => {
+    const batches: string[][] = [];
+    const gc = createGroupCommit<string, void>({
+      maxSize: 100,
+      maxWaitMs: 0,
+      flush: async (items) => {
+        batches.push(items);
+        return items.map(() => undefined);
+      },
+    });
+    const done = gc.submit('a');
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([['a']]);
+    await done;
+  });
 });

@@ -27,7 +27,8 @@ interface Waiting<T, R> {
 export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCommit<T, R> {
   let queue: Waiting<T, R>[] = [];
   let flushing: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  // The wait for a partial batch: a timer, or for maxWaitMs 0 the check phase (setTimeout's floor is 1 ms).
+  let waiting: { cancel(): void } | undefined;
   let inBatch = 0;
 
   const runBatch = async (batch: Waiting<T, R>[]) => {
@@ -48,12 +49,19 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
       start();
       return;
     }
-    timer ??= setTimeout(start, opts.maxWaitMs);
+    if (waiting) return;
+    if (opts.maxWaitMs > 0) {
+      const timer = setTimeout(start, opts.maxWaitMs);
+      waiting = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(start);
+      waiting = { cancel: () => clearImmediate(immediate) };
+    }
   };
 
   const start = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    waiting?.cancel();
+    waiting = undefined;
     if (flushing || queue.length === 0) return;
     const batch = queue.slice(0, opts.maxSize);
     queue = queue.slice(batch.length);
