@@ -208,7 +208,10 @@ describe('dashboard server: event stream', () => {
     await client.next((m) => m.event === 'snapshot');
     const t0 = Date.now();
     state.add([4, 6]);
-    const update = parse<UpdateMessage>(await client.next((m) => m.event === 'update', 1000));
+    // An update for something else (the status file, the clock) may come first: wait for the one with rows.
+    const update = parse<UpdateMessage>(
+      await client.next((m) => m.event === 'update' && parse<UpdateMessage>(m).figures.rows > 0, 1000),
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(update.figures.rows).toBe(2);
     expect(update.figures.total?.mean).toBe(5);
@@ -248,7 +251,12 @@ describe('dashboard server: event stream', () => {
         latencyMs: { p50: 3, p90: 5, p99: 8, max: 9, samples: 9 },
       };
       writeFileSync(path.join(dir, METRIC_STATUS_FILE), JSON.stringify(status));
-      const update = parse<UpdateMessage>(await client.next((m) => m.event === 'update', 2000));
+      // An update for something else (the clock) may come first: wait for the one with the status.
+      const withStatus = await client.next(
+        (m) => m.event === 'update' && parse<UpdateMessage>(m).figures.metric != null,
+        2000,
+      );
+      const update = parse<UpdateMessage>(withStatus);
       expect(update.figures.metric).toMatchObject({
         pending: 4,
         deadLettersTotal: 3,
@@ -257,7 +265,10 @@ describe('dashboard server: event stream', () => {
       // A half-written file keeps the last good status on the page.
       writeFileSync(path.join(dir, METRIC_STATUS_FILE), '{"updatedAt": 1, "rows');
       await new Promise((r) => setTimeout(r, 300));
-      const later = client.messages.filter((m) => m.event === 'update').map((m) => parse<UpdateMessage>(m));
+      const later = client.messages
+        .slice(client.messages.indexOf(withStatus) + 1)
+        .filter((m) => m.event === 'update')
+        .map((m) => parse<UpdateMessage>(m));
       expect(later.every((u) => u.figures.metric?.pending === 4)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
