@@ -1,6 +1,7 @@
 // The benchmark's results: their shape, the checks against the issue's targets, and the printed table. Pure.
 import type { MachineInfo } from './machine.js';
 import type { JoinMemoryResult } from './parts/joinMemory.js';
+import { STAGE_LABELS, STAGES } from './latencyStages.js';
 import type { LatencyResult } from './parts/latency.js';
 import type { PlotScalingResult } from './parts/plotScaling.js';
 import type { ThroughputRun } from './parts/throughput.js';
@@ -196,6 +197,15 @@ export function formatReport(r: BenchResults): string {
               `; ${x === lat.pipeline ? 'pipeline' : 'ceiling'} did not keep up (${f(x.rows)} of ${f(x.plannedRows)} rows in time: its figures are queueing)`,
           )
           .join(''),
+      '',
+      table([
+        ["where a pipeline row's time goes (pooled)", 'p50 ms', 'p99 ms', 'max ms'],
+        ...STAGES.map((stage) => {
+          const x = lat.pipeline.stages[stage];
+          return [STAGE_LABELS[stage], f(x.p50Ms, 1), f(x.p99Ms, 1), f(x.maxMs, 1)];
+        }),
+      ]),
+      "stages from labels_log.txt (whole ms): each span is a part of every row's latency; their p99s do not add up",
       '',
     );
   if (r.cost)

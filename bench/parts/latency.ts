@@ -5,6 +5,14 @@ import { parsePublishedLogLine } from '../../src/services/features/publishedLog.
 import { seqOf } from '../ceiling/protocol.js';
 import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
 import { LineFollower } from '../follow.js';
+import {
+  concatStages,
+  parseLabelsLog,
+  stageSamples,
+  summariseStages,
+  type StageName,
+  type StageSamples,
+} from '../latencyStages.js';
 import { startCeiling, startPipeline } from '../pipeline.js';
 import { stopAll, type Child } from '../processes.js';
 import { freePort, histogramBuckets, scrape } from '../scrape.js';
@@ -33,6 +41,8 @@ export interface PipelineLatencyRun extends LatencyRun {
   /** Cross-check from the metric service's own histogram (rows after the warm-up): the bucket bound holding p99, ms. */
   histogramP99UpperBoundMs: number;
   plotIncluded: boolean;
+  /** Where the time goes, from the metric's labels_log.txt: each stage's figures over the measured rows. */
+  stages: Record<StageName, LatencySummary>;
 }
 
 /** One run's figures, with its samples for pooling across runs. */
@@ -44,6 +54,7 @@ interface Measured<R> {
 /** A pipeline run also brings the metric service's histogram over its measured rows. */
 interface PipelineMeasured extends Measured<PipelineLatencyRun> {
   buckets: HistogramBucket[];
+  stageSamples: StageSamples;
 }
 
 /**
@@ -91,6 +102,7 @@ export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
     ...pool(pipelines),
     histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
     plotIncluded: pipelines.every((p) => p.run.plotIncluded),
+    stages: summariseStages(concatStages(pipelines.map((p) => p.stageSamples))),
   };
   const ceiling = pool(ceilings);
   return { runs, pipeline, ceiling, p99Ratio: pipeline.p99Ms / ceiling.p99Ms };
@@ -186,6 +198,13 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       (await atWarmup?.catch(() => undefined)) ?? [],
     );
     await stopAll(children);
+    // Read once the metric has stopped: a label line is written beside its batch's CSV text, not before it.
+    const stages = stageSamples(
+      parseLabelsLog(readFileSync(path.join(scope.dir, 'labels_log.txt'), 'utf8')),
+      sentAt,
+      seenAt,
+      (id) => seqOf(id) > warmupRows,
+    );
     const run: PipelineLatencyRun = {
       rowsPerSecond,
       warmupRows,
@@ -195,8 +214,9 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       ...summariseLatency(samples),
       histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
       plotIncluded: pipeline.plotIncluded,
+      stages: summariseStages(stages),
     };
-    return { run, samplesMs: samples, buckets };
+    return { run, samplesMs: samples, buckets, stageSamples: stages };
   } finally {
     csv.close();
     await stopAll(children);

@@ -70,6 +70,12 @@ describe('npm run bench -- --quick', () => {
         expect(lat.p99Ms).toBeLessThanOrEqual(lat.maxMs);
       }
       expectFigure(r.latency!.p99Ratio, 'p99 ratio');
+      // Every measured row's latency split into stages from labels_log.txt.
+      for (const [stage, x] of Object.entries(r.latency!.pipeline.stages)) {
+        expect(x.rows, `stage ${stage} rows`).toBe(latencyPairs * measuredRows);
+        expectFigure(x.p50Ms, `stage ${stage} p50`);
+        expect(x.p50Ms, `stage ${stage} p50`).toBeGreaterThanOrEqual(-1); // whole-ms log times: +-1 ms
+      }
 
       const services = r.throughput!.runs.find((x) => x.kind === 'pipeline')!;
       const expected = ['features', 'metric', 'model', ...(tp.plotIncluded ? ['plot'] : [])];
