@@ -10,8 +10,19 @@ const pending = new Set<string>();
 let matched = 0;
 // Publish-to-match latency per matched row, with its sequence number (to leave out the warm-up).
 const latency = new SamplesBySeq();
+// Publish -> received, per half: the counterpart of the pipeline's stages from the metric's labels_log.txt.
+const received = { y_true: new SamplesBySeq(), y_pred: new SamplesBySeq() };
 
-answerStats((fromSeq) => ({ atMs: nowMs(), count: matched, latencyMs: latency.after(fromSeq) }));
+answerStats((fromSeq) => {
+  const yTrue = received.y_true.after(fromSeq);
+  const yPred = received.y_pred.after(fromSeq);
+  return {
+    atMs: nowMs(),
+    count: matched,
+    latencyMs: latency.after(fromSeq),
+    ...(yTrue && yPred ? { halvesMs: { y_true: yTrue, y_pred: yPred } } : {}),
+  };
+});
 
 let ready = 0;
 const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
@@ -25,16 +36,16 @@ const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
     log,
     metrics: rt.metrics,
     handle(message, delivery) {
+      const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
+      const at = nowMs();
+      if (Number.isFinite(publishedAt)) received[queue].add(seqOf(message.id), at - publishedAt);
       const key = idKey(message.id);
       if (!pending.delete(key)) {
         pending.add(key);
         return;
       }
       matched += 1;
-      const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
-      if (Number.isFinite(publishedAt)) {
-        latency.add(seqOf(message.id), nowMs() - publishedAt);
-      }
+      if (Number.isFinite(publishedAt)) latency.add(seqOf(message.id), at - publishedAt);
     },
   });
   consumer.on('ready', () => {

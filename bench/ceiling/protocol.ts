@@ -15,6 +15,8 @@ export interface CeilingStats {
    * latency (joiner), or publish-to-delivery latency of the features message (forwarder).
    */
   latencyMs?: number[];
+  /** Joiner only, when asked for: publish -> the joiner has that half, ms, of the same rows. */
+  halvesMs?: { y_true: number[]; y_pred: number[] };
 }
 
 export type FromCeiling =

@@ -51,6 +51,18 @@ interface Measured<R> {
   samplesMs: number[];
 }
 
+type Halves<T> = { y_true: T; y_pred: T };
+
+/** A ceiling run also brings, per half, publish -> the joiner has it. */
+interface CeilingMeasured extends Measured<LatencyRun> {
+  halvesMs: Halves<number[]>;
+}
+
+/** The ceiling's pooled figures, with its per-half receipt figures beside the pipeline's first stages. */
+export interface CeilingLatency extends LatencyRun {
+  halves: Halves<LatencySummary>;
+}
+
 /** A pipeline run also brings the metric service's histogram over its measured rows. */
 interface PipelineMeasured extends Measured<PipelineLatencyRun> {
   buckets: HistogramBucket[];
@@ -67,7 +79,7 @@ export interface LatencyResult {
   /** Pooled over the pipeline runs. */
   pipeline: PipelineLatencyRun;
   /** Pooled over the ceiling runs. */
-  ceiling: LatencyRun;
+  ceiling: CeilingLatency;
   /** Pooled pipeline p99 / pooled ceiling p99. */
   p99Ratio: number;
 }
@@ -85,7 +97,7 @@ function pool<R extends LatencyRun>(measured: Measured<R>[]): LatencyRun {
 }
 
 export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
-  const ceilings: Measured<LatencyRun>[] = [];
+  const ceilings: CeilingMeasured[] = [];
   const pipelines: PipelineMeasured[] = [];
   const runs: LatencyResult['runs'] = [];
   for (let i = 1; i <= ctx.settings.latency.pairs; i++) {
@@ -104,7 +116,13 @@ export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
     plotIncluded: pipelines.every((p) => p.run.plotIncluded),
     stages: summariseStages(concatStages(pipelines.map((p) => p.stageSamples))),
   };
-  const ceiling = pool(ceilings);
+  const ceiling: CeilingLatency = {
+    ...pool(ceilings),
+    halves: {
+      y_true: summariseLatency(ceilings.flatMap((c) => c.halvesMs.y_true)),
+      y_pred: summariseLatency(ceilings.flatMap((c) => c.halvesMs.y_pred)),
+    },
+  };
   return { runs, pipeline, ceiling, p99Ratio: pipeline.p99Ms / ceiling.p99Ms };
 }
 
@@ -225,7 +243,7 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
 }
 
 /** The ceiling at the same fixed rate; latency measured in the joiner from the publish time in the header. */
-async function ceilingLatency(ctx: BenchContext): Promise<Measured<LatencyRun>> {
+async function ceilingLatency(ctx: BenchContext): Promise<CeilingMeasured> {
   const { rowsPerSecond, warmupRows, measuredRows } = ctx.settings.latency;
   const total = warmupRows + measuredRows;
   const scope = openScope(ctx, 'clat');
@@ -244,7 +262,7 @@ async function ceilingLatency(ctx: BenchContext): Promise<Measured<LatencyRun>> 
     }
     const stats = await ceiling.joiner.stats(warmupRows);
     await stopAll(children);
-    if (!stats.latencyMs) throw new Error('the joiner sent no latency figures');
+    if (!stats.latencyMs || !stats.halvesMs) throw new Error('the joiner sent no latency figures');
     const run: LatencyRun = {
       rowsPerSecond,
       warmupRows,
@@ -253,7 +271,7 @@ async function ceilingLatency(ctx: BenchContext): Promise<Measured<LatencyRun>> 
       method: CEILING_METHOD,
       ...summariseLatency(stats.latencyMs),
     };
-    return { run, samplesMs: stats.latencyMs };
+    return { run, samplesMs: stats.latencyMs, halvesMs: stats.halvesMs };
   } finally {
     await stopAll(children);
     await scope.release();

@@ -70,6 +70,12 @@ describe('npm run bench -- --quick', () => {
         expect(lat.p99Ms).toBeLessThanOrEqual(lat.maxMs);
       }
       expectFigure(r.latency!.p99Ratio, 'p99 ratio');
+      for (const half of ['y_true', 'y_pred'] as const) {
+        expect(r.latency!.ceiling.halves[half].rows, `ceiling ${half} rows`).toBe(
+          latencyPairs * measuredRows,
+        );
+        expectFigure(r.latency!.ceiling.halves[half].p99Ms, `ceiling ${half} p99`);
+      }
       // Every measured row's latency split into stages from labels_log.txt.
       for (const [stage, x] of Object.entries(r.latency!.pipeline.stages)) {
         expect(x.rows, `stage ${stage} rows`).toBe(latencyPairs * measuredRows);
