@@ -1,29 +1,26 @@
-// Durable file writes for the metric logs: positional writes (a redo overwrites), appends. Both files are
-// opened O_DSYNC, so a write is on disk when it returns: one syscall on libuv's pool instead of a write and
-// an fdatasync that must wait for the JavaScript thread in between (see MetricStore.runBatch).
-import { constants as fsConstants, promises as fs } from 'node:fs';
+// The metric's two log files: writes are synchronous and land in the page cache (a few microseconds, where
+// handing a write to libuv's pool costs tens of them in wake-ups); `datasync` makes them durable. MetricStore
+// syncs them lazily: until then the text of each batch is also in the state, whose WAL is synced before acks.
+import { constants as fsConstants, fstatSync, ftruncateSync, promises as fs, writeSync } from 'node:fs';
 
 const LF = 0x0a;
 const SCAN_CHUNK = 64 * 1024;
 
-async function writeFully(handle: fs.FileHandle, data: Buffer, position: number | null): Promise<void> {
+function writeFullySync(fd: number, data: Buffer, position: number | null): void {
   let done = 0;
   while (done < data.length) {
-    const { bytesWritten } = await handle.write(
-      data,
-      done,
-      data.length - done,
-      position === null ? null : position + done,
-    );
-    if (bytesWritten <= 0)
-      throw new Error(`write made no progress (${done} of ${data.length} bytes written)`);
-    done += bytesWritten;
+    const written = writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
+    if (written <= 0) throw new Error(`write made no progress (${done} of ${data.length} bytes written)`);
+    done += written;
   }
 }
 
+const bytesOf = (data: string | Buffer): Buffer =>
+  typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+
 /**
  * A file written at explicit offsets, never with O_APPEND: writing the same text at the same offset
- * again after a crash leaves one copy, not two. Every write is durable when it resolves (O_DSYNC).
+ * again after a crash leaves one copy, not two.
  */
 export class PositionalFile {
   private constructor(
@@ -33,7 +30,7 @@ export class PositionalFile {
 
   /** Opens for reading and writing, creating an empty file if there is none (never truncating). */
   static async open(path: string): Promise<PositionalFile> {
-    const handle = await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_DSYNC, 0o644);
+    const handle = await fs.open(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
     return new PositionalFile(path, handle);
   }
 
@@ -52,11 +49,17 @@ export class PositionalFile {
     return buffer.subarray(0, got);
   }
 
-  /** Writes `data` at `position`; resolves once it is on disk. The write is issued before this returns. */
-  writeAt(data: string | Buffer, position: number): Promise<void> {
-    return writeFully(this.handle, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, position);
+  /** Writes `data` at `position` (into the page cache: durable after `datasync`). */
+  writeAtSync(data: string | Buffer, position: number): void {
+    writeFullySync(this.handle.fd, bytesOf(data), position);
   }
 
+  /** Makes every write so far durable (on libuv's pool). */
+  datasync(): Promise<void> {
+    return this.handle.datasync();
+  }
+
+  /** Cuts the file to `size` bytes, durably. */
   async truncate(size: number): Promise<void> {
     await this.handle.truncate(size);
     await this.handle.datasync();
@@ -88,29 +91,43 @@ export class PositionalFile {
   }
 }
 
-/** A log only ever appended to; each append is on disk when its promise resolves. */
+/** A log appended to (O_APPEND, so a copy-and-truncate rotation of it keeps working). */
 export class AppendFile {
   private constructor(
     readonly path: string,
     private readonly handle: fs.FileHandle,
   ) {}
 
-  /** Opens for appending, first cutting an unterminated last line left by a crash. */
-  static async open(path: string): Promise<{ file: AppendFile; cutBytes: number }> {
+  /** Opens for appending, first cutting an unterminated last line left by a crash; `size` is what is left. */
+  static async open(path: string): Promise<{ file: AppendFile; cutBytes: number; size: number }> {
     const repair = await PositionalFile.open(path);
-    let cutBytes: number;
+    let cut: { size: number; cutBytes: number };
     try {
-      cutBytes = (await repair.truncateAfterLastNewline()).cutBytes;
+      cut = await repair.truncateAfterLastNewline();
     } finally {
       await repair.close();
     }
-    const flags = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
-    return { file: new AppendFile(path, await fs.open(path, flags, 0o644)), cutBytes };
+    const flags = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT;
+    return { file: new AppendFile(path, await fs.open(path, flags, 0o644)), ...cut };
   }
 
-  /** Appends `text`; resolves once it is on disk. The write is issued before this returns. */
-  append(text: string): Promise<void> {
-    return writeFully(this.handle, Buffer.from(text, 'utf8'), null);
+  sizeSync(): number {
+    return fstatSync(this.handle.fd).size;
+  }
+
+  /** Appends `data` (into the page cache: durable after `datasync`). */
+  appendSync(data: string | Buffer): void {
+    writeFullySync(this.handle.fd, bytesOf(data), null);
+  }
+
+  /** Cuts the file to `size` bytes (to redo an append that failed part way); appends go on after it. */
+  truncateSync(size: number): void {
+    ftruncateSync(this.handle.fd, size);
+  }
+
+  /** Makes every append so far durable (on libuv's pool). */
+  datasync(): Promise<void> {
+    return this.handle.datasync();
   }
 
   async close(): Promise<void> {

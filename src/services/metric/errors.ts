@@ -6,7 +6,11 @@ export type MetricStoreErrorCode =
   /** metric_state.sqlite was written by a newer predstream. */
   | 'STATE_TOO_NEW'
   /** metric_log.csv exists but is not a metric log we can continue. */
-  | 'CSV_UNUSABLE';
+  | 'CSV_UNUSABLE'
+  /** metric_state.sqlite contradicts itself (a bug, or a file edited by hand). */
+  | 'STATE_CORRUPT'
+  /** A disk sync failed: what was written since may be lost, so the service must restart and repair. */
+  | 'SYNC_FAILED';
 
 export class MetricStoreError extends Error {
   override readonly name = 'MetricStoreError';

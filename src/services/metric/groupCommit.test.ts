@@ -96,4 +96,60 @@ describe('group commit', () => {
     expect(batches).toEqual([['a']]);
     await done;
   });
+
+  it('with maxInFlight above 1, applies the next batch while earlier ones wait for their flush', async () => {
+    const applied: string[][] = [];
+    const finish: Array<() => void> = [];
+    const gc = createGroupCommit<string, string>({
+      maxSize: 100,
+      maxWaitMs: 0,
+      maxInFlight: 2,
+      flush: (items) => {
+        applied.push(items); // the synchronous part: applied in order, at once
+        return new Promise<string[]>((r) => finish.push(() => r(items.map((x) => x.toUpperCase()))));
+      },
+    });
+    const a = gc.submit('a');
+    await new Promise((r) => setImmediate(r));
+    const b = gc.submit('b');
+    await new Promise((r) => setImmediate(r));
+    const c = gc.submit('c');
+    await new Promise((r) => setImmediate(r));
+    // a and b are applied and waiting; c waits for a free slot.
+    expect(applied).toEqual([['a'], ['b']]);
+    expect(gc.pending).toBe(3);
+    finish.shift()!();
+    await expect(a).resolves.toBe('A');
+    await new Promise((r) => setImmediate(r));
+    expect(applied).toEqual([['a'], ['b'], ['c']]);
+    finish.shift()!();
+    finish.shift()!();
+    await expect(Promise.all([b, c])).resolves.toEqual(['B', 'C']);
+    await gc.drain();
+    expect(gc.pending).toBe(0);
+  });
+
+  it('with maxInFlight above 1, items waiting for their timer start in the check phase when a flush lands', async () => {
+    const applied: string[][] = [];
+    const finish: Array<() => void> = [];
+    const gc = createGroupCommit<string, void>({
+      maxSize: 2,
+      maxWaitMs: 60_000,
+      maxInFlight: 2,
+      flush: (items) => {
+        applied.push(items);
+        return new Promise<void[]>((r) => finish.push(() => r(items.map(() => undefined))));
+      },
+    });
+    const full = [gc.submit('a'), gc.submit('b')]; // a full batch starts at once
+    const c = gc.submit('c'); // a partial one waits for its (long) timer...
+    await new Promise((r) => setTimeout(r, 5));
+    expect(applied).toEqual([['a', 'b']]);
+    finish.shift()!(); // ...until the disk is free again
+    await Promise.all(full);
+    await new Promise((r) => setImmediate(r));
+    expect(applied).toEqual([['a', 'b'], ['c']]);
+    finish.shift()!();
+    await c;
+  });
 });

@@ -3,16 +3,26 @@
 export interface GroupCommitOptions<T, R> {
   /** Most items in one batch. */
   maxSize: number;
-  /** How long a batch waits for more items after its first one, in ms (0: next tick). */
+  /** How long a batch waits for more items after its first one, in ms (0: the check phase of this turn). */
   maxWaitMs: number;
-  /** Makes a batch durable; returns one result per item, in order. Batches never overlap. */
+  /**
+   * Applies a batch; returns one result per item, in order, once the batch is durable. Called in batch
+   * order; whatever it does before returning its promise runs before the next batch's call.
+   */
   flush(items: T[]): Promise<R[]>;
+  /**
+   * Batches that may be waiting for their `flush` promise at once. 1 (the default): a batch starts only
+   * when the one before it is durable. More: the next batch starts while earlier ones wait for the disk,
+   * so a `flush` that applies its batch synchronously and then waits for a shared sync lets batches
+   * overlap their waits.
+   */
+  maxInFlight?: number;
 }
 
 export interface GroupCommit<T, R> {
   /** Resolves with the item's result once its batch is durable; rejects if that batch failed. */
   submit(item: T): Promise<R>;
-  /** Items waiting for a batch or in the batch being written. */
+  /** Items waiting for a batch or in a batch not yet durable. */
   readonly pending: number;
   /** Resolves when everything submitted so far has been flushed (or failed). */
   drain(): Promise<void>;
@@ -25,33 +35,16 @@ interface Waiting<T, R> {
 }
 
 export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCommit<T, R> {
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
   let queue: Waiting<T, R>[] = [];
-  let flushing: Promise<void> | undefined;
-  // The wait for a partial batch: a timer, or for maxWaitMs 0 the check phase (setTimeout's floor is 1 ms).
+  const flights = new Set<Promise<void>>();
+  let inBatches = 0;
+  // The wait for a partial batch: a timer, or the check phase (setTimeout's floor is 1 ms).
   let waiting: { cancel(): void } | undefined;
-  let inBatch = 0;
 
-  const runBatch = async (batch: Waiting<T, R>[]) => {
-    inBatch = batch.length;
-    try {
-      const results = await opts.flush(batch.map((w) => w.item));
-      batch.forEach((w, i) => w.resolve(results[i] as R));
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-    } finally {
-      inBatch = 0;
-    }
-  };
-
-  const schedule = () => {
-    if (flushing || queue.length === 0) return;
-    if (queue.length >= opts.maxSize) {
-      start();
-      return;
-    }
-    if (waiting) return;
-    if (opts.maxWaitMs > 0) {
-      const timer = setTimeout(start, opts.maxWaitMs);
+  const wait = (ms: number) => {
+    if (ms > 0) {
+      const timer = setTimeout(start, ms);
       waiting = { cancel: () => clearTimeout(timer) };
     } else {
       const immediate = setImmediate(start);
@@ -59,25 +52,56 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
     }
   };
 
-  const start = () => {
+  const schedule = () => {
+    if (flights.size >= maxInFlight || queue.length === 0) return;
+    if (queue.length >= opts.maxSize) {
+      start();
+      return;
+    }
+    if (!waiting) wait(opts.maxWaitMs);
+  };
+
+  const landed = () => {
+    if (flights.size >= maxInFlight || queue.length === 0) return;
+    if (queue.length >= opts.maxSize) {
+      start();
+      return;
+    }
+    // What queued up while the disk was busy has waited enough: it goes in the check phase, not after a
+    // new timer. Not at once either: a flush ends in an I/O callback, often in the same turn in which the
+    // AMQP client read more messages and queued their handlers with setImmediate; starting now would
+    // apply this batch before those handlers, so each of them would miss it and wait for a whole batch
+    // more (the metric service's median latency at 1,000 rows/s was ~35 % lower this way; NOTES.md).
+    waiting?.cancel();
+    wait(0);
+  };
+
+  function start(): void {
     waiting?.cancel();
     waiting = undefined;
-    if (flushing || queue.length === 0) return;
+    if (flights.size >= maxInFlight || queue.length === 0) return;
     const batch = queue.slice(0, opts.maxSize);
     queue = queue.slice(batch.length);
-    flushing = runBatch(batch).finally(() => {
-      flushing = undefined;
-      // What arrived while we wrote goes out next: under load batches grow by themselves. A batch that is
-      // not full yet starts in the check phase, not here: a flush ends in an I/O callback, often in the
-      // same turn in which the AMQP client read more messages and queued their handlers with
-      // setImmediate. Starting at once would run the (synchronous) flush before those handlers, so each
-      // of them would miss this batch and wait for the whole next one; the metric service's median
-      // latency at 1,000 rows/s was ~35 % lower this way (bench A/B, see NOTES.md). A full batch has no
-      // room for them anyway, so it goes at once.
-      if (queue.length >= opts.maxSize) start();
-      else if (queue.length > 0) setImmediate(start);
-    });
-  };
+    inBatches += batch.length;
+    let results: Promise<R[]>;
+    try {
+      results = opts.flush(batch.map((w) => w.item));
+    } catch (err) {
+      results = Promise.reject(err);
+    }
+    const flight: Promise<void> = results
+      .then(
+        (rs) => batch.forEach((w, i) => w.resolve(rs[i] as R)),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        inBatches -= batch.length;
+        flights.delete(flight);
+        landed();
+      });
+    flights.add(flight);
+    schedule();
+  }
 
   return {
     submit(item) {
@@ -87,12 +111,12 @@ export function createGroupCommit<T, R>(opts: GroupCommitOptions<T, R>): GroupCo
       });
     },
     get pending() {
-      return queue.length + inBatch;
+      return queue.length + inBatches;
     },
     async drain() {
-      while (flushing || queue.length > 0) {
-        if (!flushing) start();
-        await flushing;
+      while (flights.size > 0 || queue.length > 0) {
+        if (flights.size < maxInFlight) start();
+        await Promise.all([...flights]);
       }
     },
   };

@@ -46,6 +46,26 @@ describe('MetricStore', () => {
     await store.close();
     return openStore();
   };
+  /**
+   * What a crash leaves behind: the state as committed, the files as they are, nothing synced or tidied on
+   * the way out. (The state is copied while open, then put back after a close that would have tidied it.)
+   */
+  const crash = async (store: MetricStore): Promise<void> => {
+    const saved = await Promise.all(
+      ['', '-wal'].map(async (suffix) => ({
+        file: statePath + suffix,
+        data: await readFile(statePath + suffix).catch(() => undefined),
+      })),
+    );
+    await store.close();
+    stores.splice(stores.indexOf(store), 1);
+    for (const { file, data } of saved) {
+      if (data) await writeFile(file, data);
+      else await rm(file, { force: true });
+    }
+  };
+  /** Long enough that no file sync happens during a test: all text since the open is kept in the state. */
+  const NO_FILE_SYNC = { fileSyncMs: 3_600_000, fileSyncBytes: 1e12 };
   const csvText = (): Promise<string> => readFile(csvPath, 'utf8');
   const csvRecords = async (): Promise<string[][]> => parse(await csvText(), { relax_column_count: true });
   /** How often each id field occurs among the data rows, checking the header on the way. */
@@ -124,11 +144,11 @@ describe('MetricStore', () => {
     expect(await csvText()).toBe(before);
   });
 
-  it('cuts the text of a batch whose commit failed after its writes began, and writes it once when redelivered', async () => {
+  it('writes nothing for a batch whose commit failed, and writes it once when redelivered', async () => {
     const store = await openStore();
     await store.applyBatch(pairs(0, 3));
     const before = await csvText();
-    // Fail the next COMMIT after the batch's writes were issued (as a full disk or an I/O error would).
+    // Fail the next COMMIT (as a full disk or an I/O error would).
     const state = (store as unknown as { state: { transaction<T>(fn: () => T): T } }).state;
     const transaction = state.transaction.bind(state);
     state.transaction = <T>(fn: () => T): T => {
@@ -159,9 +179,108 @@ describe('MetricStore', () => {
     const applied = store.applyBatch(pairs(0, 2)).then(() => (resolved = true));
     await new Promise((r) => setTimeout(r, 50));
     expect(resolved).toBe(false); // the rows may be in the file already, but nothing is acked yet
+    state.syncWal = syncWal;
     release();
     await applied;
     expect(resolved).toBe(true);
+  });
+
+  it('applies the next batch while the one before waits for its sync, and resolves them in order', async () => {
+    const store = await openStore();
+    const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
+    const syncWal = state.syncWal.bind(state);
+    // Each sync waits for the test's go before it runs.
+    const held: Array<() => void> = [];
+    state.syncWal = () => new Promise<void>((r, j) => held.push(() => syncWal().then(r, j)));
+    try {
+      const order: number[] = [];
+      const first = store.applyBatch(pairs(0, 2)).then(() => order.push(1));
+      const second = store.applyBatch(pairs(2, 4)).then(() => order.push(2));
+      // Both batches are applied and in the file while the first sync has not even run.
+      await expectEachOnce(range(0, 4));
+      expect(held).toHaveLength(1);
+      held.shift()!(); // it started before the second batch's commit, so it covers only the first
+      await first;
+      expect(order).toEqual([1]);
+      while (held.length === 0) await new Promise((r) => setImmediate(r));
+      held.shift()!(); // the second batch's own sync
+      await second;
+      expect(order).toEqual([1, 2]);
+    } finally {
+      state.syncWal = syncWal;
+      for (const go of held.splice(0)) go();
+    }
+  });
+
+  it('fails for good when a disk sync fails, naming the fix', async () => {
+    const store = await openStore();
+    const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
+    const syncWal = state.syncWal.bind(state);
+    state.syncWal = () =>
+      Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const error = await store.applyBatch(pairs(0, 2)).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(MetricStoreError);
+    expect((error as MetricStoreError).code).toBe('SYNC_FAILED');
+    expect((error as Error).message).toMatch(/EIO.*restart the metric service/);
+    await expect(store.failed).resolves.toBe(error);
+    state.syncWal = syncWal;
+    await expect(store.applyBatch(pairs(2, 4))).rejects.toBe(error);
+  });
+
+  it('writes a batch whose file write failed again before the next one', async () => {
+    const store = await openStore();
+    const csv = (store as unknown as { csv: { writeAtSync(data: Buffer, at: number): void } }).csv;
+    const writeAtSync = csv.writeAtSync.bind(csv);
+    csv.writeAtSync = (data, at) => {
+      csv.writeAtSync = writeAtSync; // once
+      writeAtSync(data.subarray(0, 7), at); // part of it got in, then the disk was full
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    await expect(store.applyBatch(pairs(0, 3))).rejects.toThrow('ENOSPC');
+    // Not acked, so RabbitMQ delivers the halves again; meanwhile others arrive.
+    const next = await store.applyBatch([...pairs(0, 3), ...pairs(3, 5)]);
+    expect(next.counts).toMatchObject({ duplicate: 6, matched: 2 });
+    await expectEachOnce(range(0, 5));
+    const labelLines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
+    expect(labelLines.filter((l) => / row id=/.test(l))).toHaveLength(5);
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+  });
+
+  it('keeps the text of batches its files have not synced yet, and writes it again after a crash lost it', async () => {
+    const store = await openStore(NO_FILE_SYNC);
+    const csvAtOpen = store.csvBytes();
+    const labelsAtOpen = (await stat(labelsPath)).size;
+    await store.applyBatch(pairs(0, 3));
+    await store.applyBatch([...pairs(3, 5), msg('y_true', 'lonely', 1)]);
+    const csvBefore = await csvText();
+    const labelsBefore = await readFile(labelsPath, 'utf8');
+    await crash(store);
+    // A power cut: what was never synced is gone from the files (the state's WAL was synced before the acks).
+    await truncate(csvPath, csvAtOpen);
+    await truncate(labelsPath, labelsAtOpen);
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('rewrite-unsynced');
+    expect(await csvText()).toBe(csvBefore);
+    expect(await readFile(labelsPath, 'utf8')).toBe(labelsBefore);
+    expect(reopened.pendingCount()).toBe(1);
+  });
+
+  it('drops the kept text once the files are synced past it', async () => {
+    const store = await openStore({ fileSyncMs: 0 });
+    const state = (store as unknown as { state: { readCheckpoint(): { unsyncedText: string } } }).state;
+    await store.applyBatch(pairs(0, 3));
+    await new Promise((r) => setTimeout(r, 50)); // the file sync runs and lands
+    await store.applyBatch(pairs(3, 4));
+    expect(state.readCheckpoint().unsyncedText).toBe('3,103,0.75,102.25\n');
+  });
+
+  it('leaves nothing to repair after a clean stop', async () => {
+    let store = await openStore(NO_FILE_SYNC);
+    await store.applyBatch(pairs(0, 3));
+    store = await reopen(store);
+    expect(store.recovery.action).toBe('none');
+    const state = (store as unknown as { state: { readCheckpoint(): { unsyncedText: string } } }).state;
+    expect(state.readCheckpoint().unsyncedText).toBe('');
   });
 
   it('takes the rows of a batch written before a crash cut its commit short as written', async () => {
@@ -195,15 +314,16 @@ describe('MetricStore', () => {
     expect(warnings).toEqual([]);
   });
 
-  describe('after a crash between the state commit and the CSV write', () => {
-    // The state commit happened and the CSV never got (all of) the batch: cut the file back as the crash would have.
+  describe('after a crash that kept text not yet synced from the CSV', () => {
+    // The first batch's text is synced, the second's is not, and the crash kept (some of) it from the disk.
     async function crashDuringSecondBatch(cutAt: (offsetBefore: number, offsetAfter: number) => number) {
-      const store = await openStore();
+      const store = await openStore(NO_FILE_SYNC);
       await store.applyBatch(pairs(0, 3));
+      await store.syncFiles();
       const offsetBefore = store.csvBytes();
       await store.applyBatch(pairs(3, 6));
       const offsetAfter = store.csvBytes();
-      await store.close();
+      await crash(store);
       await truncate(csvPath, cutAt(offsetBefore, offsetAfter));
       return { offsetBefore, offsetAfter };
     }
@@ -211,7 +331,7 @@ describe('MetricStore', () => {
     it('rewrites the batch when none of it reached the file', async () => {
       await crashDuringSecondBatch((before) => before);
       const store = await openStore();
-      expect(store.recovery.action).toBe('rewrite-last-batch');
+      expect(store.recovery.action).toBe('rewrite-unsynced');
       await expectEachOnce(range(0, 6));
       // RabbitMQ redelivers the unacked batch: every half is recognised, no row is added.
       const redelivered = await store.applyBatch(pairs(3, 6));
@@ -224,7 +344,7 @@ describe('MetricStore', () => {
       expect((await stat(csvPath)).size).toBe(offsetBefore + 3);
       const store = await openStore();
       expect(store.recovery.cutBytes).toBe(3);
-      expect(store.recovery.action).toBe('rewrite-last-batch');
+      expect(store.recovery.action).toBe('rewrite-unsynced');
       await expectEachOnce(range(0, 6));
       expect(store.csvBytes()).toBe((await stat(csvPath)).size);
     });
@@ -238,7 +358,7 @@ describe('MetricStore', () => {
       const line = '3,103,0.75,102.25\n';
       await writeFile(csvPath, line, { flag: 'a' });
       const store = await openStore();
-      expect(store.recovery.action).toBe('rewrite-last-batch');
+      expect(store.recovery.action).toBe('rewrite-unsynced');
       await expectEachOnce(range(0, 6));
     });
 
@@ -248,7 +368,7 @@ describe('MetricStore', () => {
       await handle.write(Buffer.alloc(offsetAfter - offsetBefore - 1, 0), 0, undefined, offsetBefore);
       await handle.close();
       const store = await openStore();
-      expect(store.recovery.action).toBe('rewrite-last-batch');
+      expect(store.recovery.action).toBe('rewrite-unsynced');
       await expectEachOnce(range(0, 6));
     });
   });
@@ -328,18 +448,19 @@ describe('MetricStore', () => {
     ]);
   });
 
-  it('keeps what is left of a CSV someone cut short and appends the last batch after it', async () => {
-    let store = await openStore();
+  it('keeps what is left of a CSV someone cut short and appends the text not yet synced after it', async () => {
+    let store = await openStore(NO_FILE_SYNC);
     await store.applyBatch(pairs(0, 3));
+    await store.syncFiles();
     const afterFirst = store.csvBytes();
     await store.applyBatch(pairs(3, 5));
-    await store.close();
+    await crash(store);
     const lines = (await csvText()).split('\n');
     // Someone kept the header and the first row only.
     await writeFile(csvPath, `${lines[0]}\n${lines[1]}\n`);
     expect((await stat(csvPath)).size).toBeLessThan(afterFirst);
     store = await openStore();
-    expect(store.recovery.action).toBe('append-last-batch');
+    expect(store.recovery.action).toBe('append-unsynced');
     await expectEachOnce([0, 3, 4]);
     expect(store.rowsWritten()).toBe(3);
     expect(store.csvBytes()).toBe((await stat(csvPath)).size);
@@ -363,6 +484,23 @@ describe('MetricStore', () => {
     const error = await openStore().catch((err: unknown) => err);
     expect((error as MetricStoreError).code).toBe('CSV_UNUSABLE');
     expect((error as Error).message).toMatch(/is not valid CSV/);
+  });
+
+  it('appends the label lines a crash kept from the disk to a labels_log.txt someone cut meanwhile', async () => {
+    let store = await openStore(NO_FILE_SYNC);
+    await store.applyBatch(pairs(0, 1));
+    await store.syncFiles();
+    await store.applyBatch([msg('y_true', 'late', 7)]);
+    await crash(store);
+    await writeFile(labelsPath, 'rotated\n');
+    store = await openStore();
+    const lines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe('rotated');
+    expect(lines[1]).toMatch(/ queue=y_true id="late" value=7$/);
+    expect(warnings.join('\n')).toMatch(
+      /labels_log.txt is 8 bytes, shorter than the \d+ bytes known to be on disk.*appending the 1 line a crash/,
+    );
   });
 
   it('cuts an unterminated last line of labels_log.txt', async () => {

@@ -1,4 +1,5 @@
-// Start-up repair of metric_log.csv against the join state, so every joined id ends up in it exactly once.
+// Start-up repair of metric_log.csv and labels_log.txt against the join state: every joined id ends up in the
+// CSV exactly once, and every line the state kept for the files (not yet synced when a crash came) is in them.
 import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,6 +37,9 @@ const MAX_HEADER_BYTES = 4096;
 const HEADER_TEXT = METRIC_CSV_COLUMNS.join(',');
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** `3 lines`, `1 line`. */
+const linesText = (n: number): string => `${n} line${n === 1 ? '' : 's'}`;
 
 function countLines(text: string): number {
   let n = 0;
@@ -133,12 +137,12 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
     log.warn(`${csv.path}: removed an unterminated last line (${cutBytes} bytes) left by a crash`);
 
   const checkpoint = state.readCheckpoint();
-  let lastBatchIntact = false;
+  let unsyncedIntact = false;
   if (checkpoint && size >= checkpoint.offsetAfter) {
     const onDisk = await csv.read(checkpoint.offsetBefore, checkpoint.offsetAfter - checkpoint.offsetBefore);
-    lastBatchIntact = onDisk.equals(Buffer.from(checkpoint.batchText, 'utf8'));
+    unsyncedIntact = onDisk.equals(Buffer.from(checkpoint.unsyncedText, 'utf8'));
   }
-  const action = planRecovery({ checkpoint, csvSize: size, lastBatchIntact, hasWrittenIds: state.hasDone() });
+  const action = planRecovery({ checkpoint, csvSize: size, unsyncedIntact, hasWrittenIds: state.hasDone() });
   const report = (next: CsvCheckpoint, importedRows = 0): RecoveryReport => ({
     action: action.kind,
     cutBytes,
@@ -159,7 +163,7 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
       const header = formatHeader('\n');
       const next: CsvCheckpoint = {
         offsetBefore: 0,
-        batchText: header,
+        unsyncedText: header,
         offsetAfter: utf8Bytes(header),
         rows: 0,
         recordDelimiter: '\n',
@@ -169,7 +173,7 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
         state.writeCheckpoint(next);
       });
       await csv.truncate(0);
-      await csv.writeAt(header, 0);
+      csv.writeAtSync(header, 0);
       return report(next);
     }
 
@@ -178,7 +182,7 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
       const rows = await importRows(csv, state, header.end, size);
       const next: CsvCheckpoint = {
         offsetBefore: size,
-        batchText: '',
+        unsyncedText: '',
         offsetAfter: size,
         rows,
         recordDelimiter: header.delimiter,
@@ -188,39 +192,42 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
       return report(next, rows);
     }
 
-    case 'rewrite-last-batch': {
+    case 'rewrite-unsynced': {
       const cp = action.checkpoint;
       if (action.discardedBytes > 0) {
         log.warn(
-          `${csv.path}: the last batch on disk differs from what was committed; rewriting it, which drops ${action.discardedBytes} bytes after it`,
+          `${csv.path}: the rows not yet synced when it stopped differ on disk from what was committed; writing them again, which drops ${action.discardedBytes} bytes after them`,
         );
       }
       await csv.truncate(cp.offsetBefore);
-      await csv.writeAt(cp.batchText, cp.offsetBefore);
+      csv.writeAtSync(cp.unsyncedText, cp.offsetBefore);
       log.info(
-        `${csv.path}: rewrote the last batch (${countLines(cp.batchText)} lines) that a crash interrupted`,
+        `${csv.path}: wrote again the last ${linesText(countLines(cp.unsyncedText))}, which a crash had kept from the disk`,
       );
       return report(cp);
     }
 
-    case 'append-last-batch': {
+    case 'append-unsynced': {
       const cp = action.checkpoint;
       log.warn(
-        `${csv.path} is ${size} bytes, shorter than the ${cp.offsetBefore} bytes written before the last batch: someone cut it; the missing rows are not rewritten, the last batch is appended`,
+        `${csv.path} is ${size} bytes, shorter than the ${cp.offsetBefore} bytes known to be on disk: someone cut it; the missing rows are not written again` +
+          (cp.unsyncedText === ''
+            ? ''
+            : `; the ${linesText(countLines(cp.unsyncedText))} not yet synced then are appended`),
       );
       const header = await readHeader(csv);
       const rowsLeft = await importRows(csv, state, header.end, size);
-      // offsetBefore > 0 here, so the batch text is data rows (or empty), never the header.
+      // offsetBefore > 0 here, so the unsynced text is data rows (or empty), never the header.
       const next: CsvCheckpoint = {
         offsetBefore: size,
-        batchText: cp.batchText,
-        offsetAfter: size + utf8Bytes(cp.batchText),
-        rows: rowsLeft + countLines(cp.batchText),
+        unsyncedText: cp.unsyncedText,
+        offsetAfter: size + utf8Bytes(cp.unsyncedText),
+        rows: rowsLeft + countLines(cp.unsyncedText),
         recordDelimiter: cp.recordDelimiter,
       };
       // Commit first: a crash during the write then redoes it at the new offset.
       state.transaction(() => state.writeCheckpoint(next));
-      await csv.writeAt(next.batchText, next.offsetBefore);
+      csv.writeAtSync(next.unsyncedText, next.offsetBefore);
       return report(next, rowsLeft);
     }
 
@@ -229,7 +236,7 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
       const rows = await importRows(csv, state, cp.offsetAfter, size);
       const next: CsvCheckpoint = {
         offsetBefore: size,
-        batchText: '',
+        unsyncedText: '',
         offsetAfter: size,
         rows: cp.rows + rows,
         recordDelimiter: cp.recordDelimiter,
@@ -241,4 +248,38 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
       return report(next, rows);
     }
   }
+}
+
+export interface LabelsRecoveryContext {
+  state: SqliteJoinStore;
+  labels: PositionalFile;
+  log: RecoveryLog;
+}
+
+/**
+ * Writes again the lines of labels_log.txt that the state kept because the file was not synced past them
+ * when the process or the machine stopped. Lines after them (from a batch whose commit a crash cut short)
+ * stay: those messages were received, and are logged again when they come again.
+ */
+export async function recoverLabelsLog({ state, labels, log }: LabelsRecoveryContext): Promise<void> {
+  const kept = state.readLabelsCheckpoint();
+  if (!kept || kept.text === '') return;
+  const text = Buffer.from(kept.text, 'utf8');
+  const { size } = await labels.truncateAfterLastNewline();
+  if (size >= kept.offsetAfter) {
+    const onDisk = await labels.read(kept.offsetBefore, text.length);
+    if (onDisk.equals(text)) return;
+  }
+  const lines = linesText(countLines(kept.text));
+  if (size < kept.offsetBefore) {
+    // Shorter than what was synced: cut or rotated by someone. Keep what is there, add the lines after it.
+    log.warn(
+      `${labels.path} is ${size} bytes, shorter than the ${kept.offsetBefore} bytes known to be on disk (cut or rotated?): appending the ${lines} a crash kept from it`,
+    );
+    labels.writeAtSync(text, size);
+    return;
+  }
+  await labels.truncate(kept.offsetBefore);
+  labels.writeAtSync(text, kept.offsetBefore);
+  log.info(`${labels.path}: wrote again the last ${lines}, which a crash had kept from the disk`);
 }

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { planRecovery, type RecoveryFacts } from './recoveryPlan.js';
 import type { CsvCheckpoint } from './sqliteJoinStore.js';
 
-// A file whose last batch is 20 bytes at offset 100.
+// A file whose last 20 bytes, at offset 100, were not yet synced.
 const checkpoint: CsvCheckpoint = {
   offsetBefore: 100,
-  batchText: 'x'.repeat(19) + '\n',
+  unsyncedText: 'x'.repeat(19) + '\n',
   offsetAfter: 120,
   rows: 5,
   recordDelimiter: '\n',
@@ -13,13 +13,13 @@ const checkpoint: CsvCheckpoint = {
 const facts = (over: Partial<RecoveryFacts>): RecoveryFacts => ({
   checkpoint,
   csvSize: 120,
-  lastBatchIntact: true,
+  unsyncedIntact: true,
   hasWrittenIds: true,
   ...over,
 });
 
 describe('planRecovery', () => {
-  it('does nothing when the file ends exactly with the intact last batch', () => {
+  it('does nothing when the file ends exactly with the intact unsynced text', () => {
     expect(planRecovery(facts({})).kind).toBe('none');
   });
 
@@ -35,23 +35,23 @@ describe('planRecovery', () => {
     expect(planRecovery(facts({ checkpoint: undefined, csvSize: 5000 })).kind).toBe('import-all');
   });
 
-  it('rewrites the last batch when it is missing, short or different on disk', () => {
+  it('rewrites the unsynced text when it is missing, short or different on disk', () => {
     for (const csvSize of [100, 110, 119]) {
-      expect(planRecovery(facts({ csvSize, lastBatchIntact: false }))).toEqual({
-        kind: 'rewrite-last-batch',
+      expect(planRecovery(facts({ csvSize, unsyncedIntact: false }))).toEqual({
+        kind: 'rewrite-unsynced',
         checkpoint,
         discardedBytes: 0,
       });
     }
-    expect(planRecovery(facts({ csvSize: 150, lastBatchIntact: false }))).toEqual({
-      kind: 'rewrite-last-batch',
+    expect(planRecovery(facts({ csvSize: 150, unsyncedIntact: false }))).toEqual({
+      kind: 'rewrite-unsynced',
       checkpoint,
       discardedBytes: 30,
     });
   });
 
-  it('imports rows beyond an intact last batch, and appends the batch to a file cut before it', () => {
+  it('imports rows beyond the intact unsynced text, and appends that text to a file cut before it', () => {
     expect(planRecovery(facts({ csvSize: 150 })).kind).toBe('import-tail');
-    expect(planRecovery(facts({ csvSize: 60, lastBatchIntact: false })).kind).toBe('append-last-batch');
+    expect(planRecovery(facts({ csvSize: 60, unsyncedIntact: false })).kind).toBe('append-unsynced');
   });
 });

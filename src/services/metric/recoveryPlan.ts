@@ -6,8 +6,8 @@ export interface RecoveryFacts {
   checkpoint: CsvCheckpoint | undefined;
   /** Bytes in metric_log.csv (0 when it was missing). */
   csvSize: number;
-  /** The file holds the checkpoint's batch text, byte for byte, at its offset. */
-  lastBatchIntact: boolean;
+  /** The file holds the checkpoint's unsynced text, byte for byte, at its offset. */
+  unsyncedIntact: boolean;
   /** The state remembers ids whose rows were written. */
   hasWrittenIds: boolean;
 }
@@ -17,11 +17,11 @@ export type RecoveryAction =
   | { kind: 'create'; forgetWrittenIds: boolean }
   /** A CSV but no checkpoint (state deleted, or a file the Python service wrote): its ids become written. */
   | { kind: 'import-all' }
-  /** The last batch did not (fully) reach the file: cut the file at its offset and write it again. */
-  | { kind: 'rewrite-last-batch'; checkpoint: CsvCheckpoint; discardedBytes: number }
-  /** The file is shorter than what was durably written before the last batch: someone cut it. Keep what is left, add the last batch at the end. */
-  | { kind: 'append-last-batch'; checkpoint: CsvCheckpoint }
-  /** Complete rows beyond the checkpoint (a batch written while its commit was cut short, or another writer): their ids become written. */
+  /** The text not yet synced when the crash came did not (fully) reach the disk: cut the file at its offset and write it again. */
+  | { kind: 'rewrite-unsynced'; checkpoint: CsvCheckpoint; discardedBytes: number }
+  /** The file is shorter than what was known to be on disk: someone cut it. Keep what is left, add the unsynced text at the end. */
+  | { kind: 'append-unsynced'; checkpoint: CsvCheckpoint }
+  /** Complete rows beyond the checkpoint (another writer, or a batch whose commit a power cut undid): their ids become written. */
   | { kind: 'import-tail'; checkpoint: CsvCheckpoint }
   | { kind: 'none'; checkpoint: CsvCheckpoint };
 
@@ -29,10 +29,10 @@ export function planRecovery(facts: RecoveryFacts): RecoveryAction {
   const { checkpoint, csvSize } = facts;
   if (csvSize === 0) return { kind: 'create', forgetWrittenIds: facts.hasWrittenIds };
   if (!checkpoint) return { kind: 'import-all' };
-  if (csvSize < checkpoint.offsetBefore) return { kind: 'append-last-batch', checkpoint };
-  if (csvSize < checkpoint.offsetAfter || !facts.lastBatchIntact) {
+  if (csvSize < checkpoint.offsetBefore) return { kind: 'append-unsynced', checkpoint };
+  if (csvSize < checkpoint.offsetAfter || !facts.unsyncedIntact) {
     return {
-      kind: 'rewrite-last-batch',
+      kind: 'rewrite-unsynced',
       checkpoint,
       discardedBytes: Math.max(0, csvSize - checkpoint.offsetAfter),
     };

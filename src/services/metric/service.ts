@@ -14,6 +14,12 @@ import type { JoinOutcome, LabelMessage, LabelQueue } from './join.js';
 import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
 
 const EXPIRE_BATCH = 10_000;
+/**
+ * Batches applied and waiting for their disk sync at once. The store applies a batch synchronously and
+ * shares one WAL sync among all batches committed before it began, so the next batch need not wait for
+ * the previous one's sync; this only bounds the memory of a stalled disk.
+ */
+const MAX_BATCHES_IN_FLIGHT = 16;
 
 export async function runMetricService(
   config: ConfigOf<'metric'>,
@@ -41,6 +47,7 @@ export async function runMetricService(
   const commit = createGroupCommit<LabelMessage, JoinOutcome>({
     maxSize: config.batchSize,
     maxWaitMs: config.batchWait,
+    maxInFlight: MAX_BATCHES_IN_FLIGHT,
     async flush(batch) {
       const result = await store.applyBatch(batch);
       metrics.rowsWritten.inc(result.rows.length);
@@ -156,5 +163,10 @@ export async function runMetricService(
   }, 1_000);
   statusTimer.unref();
   shutdown.add('status file', () => clearInterval(statusTimer));
-  await shutdown.requested;
+  // A failed disk sync may have lost writes silently: stop without acking more, restart, and repair.
+  const failed = await Promise.race([shutdown.requested.then(() => undefined), store.failed]);
+  if (failed) {
+    log.fatal({ err: failed.message }, failed.message);
+    throw failed;
+  }
 }

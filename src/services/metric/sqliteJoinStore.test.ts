@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricStoreError } from './errors.js';
 import { applyMessage, expire, type LabelMessage } from './join.js';
@@ -95,7 +96,7 @@ describe('SqliteJoinStore', () => {
     expect(store.readCheckpoint()).toBeUndefined();
     const checkpoint = {
       offsetBefore: 32,
-      batchText: '1,2,3,1\n',
+      unsyncedText: '1,2,3,1\n',
       offsetAfter: 40,
       rows: 1,
       recordDelimiter: '\r\n' as const,
@@ -103,6 +104,69 @@ describe('SqliteJoinStore', () => {
     store.transaction(() => store.writeCheckpoint(checkpoint));
     store.close();
     expect(openStore().readCheckpoint()).toEqual(checkpoint);
+  });
+
+  it('keeps the text of several batches, and forgets what the files hold durably', () => {
+    const store = openStore();
+    store.transaction(() =>
+      store.writeCheckpoint({
+        offsetBefore: 0,
+        unsyncedText: 'h\n',
+        offsetAfter: 2,
+        rows: 0,
+        recordDelimiter: '\n',
+      }),
+    );
+    store.transaction(() => store.markLogsSynced(10));
+    store.transaction(() =>
+      store.addBatchText({ csv: { offset: 2, text: 'a\n', rows: 1 }, labels: { offset: 10, text: 'x\n' } }),
+    );
+    store.transaction(() =>
+      store.addBatchText({ csv: { offset: 4, text: 'bb\n', rows: 2 }, labels: { offset: 12, text: 'y\n' } }),
+    );
+    expect(store.readCheckpoint()).toMatchObject({
+      offsetBefore: 2,
+      unsyncedText: 'a\nbb\n',
+      offsetAfter: 7,
+      rows: 2,
+    });
+    expect(store.readLabelsCheckpoint()).toEqual({ offsetBefore: 10, text: 'x\ny\n', offsetAfter: 14 });
+    store.transaction(() => {
+      store.forgetSyncedText('csv', 4);
+      store.forgetSyncedText('labels', 14);
+    });
+    expect(store.readCheckpoint()).toMatchObject({ offsetBefore: 4, unsyncedText: 'bb\n', offsetAfter: 7 });
+    expect(store.readLabelsCheckpoint()).toEqual({ offsetBefore: 14, text: '', offsetAfter: 14 });
+  });
+
+  it('upgrades a schema 1 state: its last batch becomes the CSV text kept for recovery', () => {
+    const v1 = new Database(file);
+    v1.exec(`
+      CREATE TABLE pending (key TEXT PRIMARY KEY, queue TEXT NOT NULL, value REAL NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE done (key TEXT PRIMARY KEY, y_true REAL, y_pred REAL) WITHOUT ROWID;
+      CREATE TABLE meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+      INSERT INTO done VALUES ('1', 2, 3);
+      INSERT INTO meta VALUES ('schema_version', 1), ('csv_offset_before', 32), ('batch_text', '1,2,3,1' || char(10)),
+        ('csv_offset_after', 40), ('csv_rows', 1), ('record_delimiter', char(13) || char(10));
+    `);
+    v1.close();
+    const store = openStore();
+    expect(store.readCheckpoint()).toEqual({
+      offsetBefore: 32,
+      unsyncedText: '1,2,3,1\n',
+      offsetAfter: 40,
+      rows: 1,
+      recordDelimiter: '\r\n',
+    });
+    expect(store.readLabelsCheckpoint()).toBeUndefined();
+    expect(store.getDone('1')).toEqual({ yTrue: 2, yPred: 3 });
+    store.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare("SELECT v FROM meta WHERE k = 'schema_version'").get()).toEqual({ v: 2 });
+    expect(
+      raw.prepare("SELECT count(*) AS n FROM meta WHERE k IN ('batch_text', 'csv_offset_before')").get(),
+    ).toEqual({ n: 0 });
+    raw.close();
   });
 
   it('refuses a second opener while the first holds the file', () => {

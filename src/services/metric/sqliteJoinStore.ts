@@ -8,23 +8,40 @@ import type { RecordDelimiter } from './metricCsv.js';
 
 export const STATE_FILE_NAME = 'metric_state.sqlite';
 const fdatasyncAsync = promisify(fdatasync);
-const SCHEMA_VERSION = 1;
+/** 1: one batch's CSV text in `meta`. 2: the text of every batch not yet synced in the files, in `log_tail`. */
+const SCHEMA_VERSION = 2;
 
 /**
- * What the last batch wrote to metric_log.csv, committed with that batch's join changes: enough to
- * redo the CSV write after a crash, whatever part of it reached the disk.
+ * metric_log.csv as the state knows it, committed with each batch's join changes: where it ends, and the
+ * text at its end that may not be on disk yet (every batch since the file was last synced), enough to
+ * redo those writes after a crash, whatever part of them reached the disk.
  */
 export interface CsvCheckpoint {
-  /** Where the last batch's text starts in the file. */
+  /** Where the text not known to be on disk starts; the file is durable up to here. */
   offsetBefore: number;
-  /** The exact text of the last batch (the header, for a new file). */
-  batchText: string;
-  /** The file's size once that text is written: `offsetBefore + byteLength(batchText)`. */
+  /** That text, exactly (the header, for a new file); '' when the whole file is on disk. */
+  unsyncedText: string;
+  /** The file's size once that text is written: `offsetBefore + byteLength(unsyncedText)`. */
   offsetAfter: number;
   /** Data rows in the file once that text is written. */
   rows: number;
   recordDelimiter: RecordDelimiter;
 }
+
+/** labels_log.txt as the state knows it: like CsvCheckpoint, for the receipt log. */
+export interface LabelsCheckpoint {
+  offsetBefore: number;
+  text: string;
+  offsetAfter: number;
+}
+
+/** What one batch adds to the two logs; its text is kept until the files are synced past it. */
+export interface BatchText {
+  csv: { offset: number; text: string; rows: number } | undefined;
+  labels: { offset: number; text: string };
+}
+
+export type LogFileName = 'csv' | 'labels';
 
 /** An id found in an existing CSV: every key it may stand for, and its values for conflict checks. */
 export interface ImportedRow {
@@ -52,7 +69,16 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE INDEX IF NOT EXISTS pending_received_at ON pending (received_at);
 CREATE TABLE IF NOT EXISTS done (key TEXT PRIMARY KEY, y_true REAL, y_pred REAL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_tail (
+  seq INTEGER PRIMARY KEY,
+  file TEXT NOT NULL CHECK (file IN ('csv', 'labels')),
+  offset INTEGER NOT NULL,
+  end_offset INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
 `;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 interface PendingRow {
   queue: LabelQueue;
@@ -66,6 +92,29 @@ interface DoneRow {
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
+
+/** Schema 1 kept one batch's CSV text in `meta`; it becomes the CSV's kept text (labels were synced at once then). */
+function migrateFromVersion1(db: Database.Database): void {
+  const get = (k: string): unknown =>
+    (db.prepare('SELECT v FROM meta WHERE k = ?').get(k) as { v: unknown } | undefined)?.v;
+  const offsetBefore = get('csv_offset_before');
+  const unsyncedText = get('batch_text');
+  const offsetAfter = get('csv_offset_after');
+  if (
+    typeof offsetBefore === 'number' &&
+    typeof unsyncedText === 'string' &&
+    typeof offsetAfter === 'number' &&
+    unsyncedText !== ''
+  ) {
+    db.prepare('INSERT INTO log_tail (file, offset, end_offset, text) VALUES (?, ?, ?, ?)').run(
+      'csv',
+      offsetBefore,
+      offsetAfter,
+      unsyncedText,
+    );
+  }
+  db.prepare("DELETE FROM meta WHERE k IN ('csv_offset_before', 'batch_text')").run();
+}
 
 /**
  * The pending half's id is not stored apart: the key is `idKey(id)`, i.e. the id's JSON, so
@@ -85,7 +134,11 @@ export class SqliteJoinStore implements JoinStore {
     | 'anyDone'
     | 'clearDone'
     | 'getMeta'
-    | 'setMeta',
+    | 'setMeta'
+    | 'addText'
+    | 'readText'
+    | 'forgetText'
+    | 'clearText',
     Statement
   >;
 
@@ -111,6 +164,10 @@ export class SqliteJoinStore implements JoinStore {
       setMeta: db.prepare(
         'INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v',
       ),
+      addText: db.prepare('INSERT INTO log_tail (file, offset, end_offset, text) VALUES (?, ?, ?, ?)'),
+      readText: db.prepare('SELECT offset, end_offset, text FROM log_tail WHERE file = ? ORDER BY seq'),
+      forgetText: db.prepare('DELETE FROM log_tail WHERE file = ? AND end_offset <= ?'),
+      clearText: db.prepare('DELETE FROM log_tail WHERE file = ?'),
     };
     this.pendingRows = this.countPendingRows();
   }
@@ -140,7 +197,10 @@ export class SqliteJoinStore implements JoinStore {
         );
       }
       // A write now takes the exclusive lock at once rather than at the first batch.
-      db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+      db.transaction(() => {
+        if (version?.v === 1) migrateFromVersion1(db);
+        db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
+      })();
       // The WAL exists now, and in EXCLUSIVE mode it keeps its inode until close (a checkpoint only cuts it).
       return new SqliteJoinStore(db, wal ? openSync(`${path}-wal`, 'r') : undefined);
     } catch (err) {
@@ -228,37 +288,67 @@ export class SqliteJoinStore implements JoinStore {
     this.stmts.clearDone.run();
   }
 
+  /** metric_log.csv as the state knows it; undefined before the state has seen the file. */
   readCheckpoint(): CsvCheckpoint | undefined {
-    const get = (k: string): unknown => (this.stmts.getMeta.get(k) as { v: unknown } | undefined)?.v;
-    const offsetBefore = get('csv_offset_before');
-    const batchText = get('batch_text');
-    const offsetAfter = get('csv_offset_after');
-    const rows = get('csv_rows');
-    const recordDelimiter = get('record_delimiter');
-    if (
-      typeof offsetBefore !== 'number' ||
-      typeof batchText !== 'string' ||
-      typeof offsetAfter !== 'number' ||
-      typeof rows !== 'number'
-    ) {
-      return undefined;
-    }
+    const offsetAfter = this.meta('csv_offset_after');
+    const rows = this.meta('csv_rows');
+    if (typeof offsetAfter !== 'number' || typeof rows !== 'number') return undefined;
+    const { offsetBefore, text } = this.unsyncedText('csv', offsetAfter);
     return {
       offsetBefore,
-      batchText,
+      unsyncedText: text,
       offsetAfter,
       rows,
-      recordDelimiter: recordDelimiter === '\r\n' ? '\r\n' : '\n',
+      recordDelimiter: this.meta('record_delimiter') === '\r\n' ? '\r\n' : '\n',
     };
   }
 
-  /** Records the checkpoint; call inside the transaction that applies the batch it describes. */
+  /** Sets the CSV's checkpoint outright (start-up repair): its text is the only text not yet on disk. */
   writeCheckpoint(checkpoint: CsvCheckpoint): void {
-    this.stmts.setMeta.run('csv_offset_before', checkpoint.offsetBefore);
-    this.stmts.setMeta.run('batch_text', checkpoint.batchText);
+    this.stmts.clearText.run('csv');
+    if (checkpoint.unsyncedText !== '') {
+      this.stmts.addText.run('csv', checkpoint.offsetBefore, checkpoint.offsetAfter, checkpoint.unsyncedText);
+    }
     this.stmts.setMeta.run('csv_offset_after', checkpoint.offsetAfter);
     this.stmts.setMeta.run('csv_rows', checkpoint.rows);
     this.stmts.setMeta.run('record_delimiter', checkpoint.recordDelimiter);
+  }
+
+  /** labels_log.txt as the state knows it; undefined before the state has seen the file. */
+  readLabelsCheckpoint(): LabelsCheckpoint | undefined {
+    const offsetAfter = this.meta('labels_offset_after');
+    if (typeof offsetAfter !== 'number') return undefined;
+    return { ...this.unsyncedText('labels', offsetAfter), offsetAfter };
+  }
+
+  /**
+   * Records what a batch appends to the logs, inside the transaction that applies it: the text stays
+   * here until `forgetSyncedText` says the files hold it durably.
+   */
+  addBatchText(batch: BatchText): void {
+    if (batch.csv && batch.csv.text !== '') {
+      const end = batch.csv.offset + utf8Bytes(batch.csv.text);
+      this.stmts.addText.run('csv', batch.csv.offset, end, batch.csv.text);
+      this.stmts.setMeta.run('csv_offset_after', end);
+      this.stmts.setMeta.run('csv_rows', batch.csv.rows);
+    }
+    if (batch.labels.text !== '') {
+      const end = batch.labels.offset + utf8Bytes(batch.labels.text);
+      this.stmts.addText.run('labels', batch.labels.offset, end, batch.labels.text);
+      this.stmts.setMeta.run('labels_offset_after', end);
+    }
+  }
+
+  /** Drops the text of `file` that ends at or before `syncedTo`: the file holds it durably now. */
+  forgetSyncedText(file: LogFileName, syncedTo: number): void {
+    this.stmts.forgetText.run(file, syncedTo);
+  }
+
+  /** Both files are durable as they are: no text is kept, and labels_log.txt ends at `labelsSize`. */
+  markLogsSynced(labelsSize: number): void {
+    this.stmts.clearText.run('csv');
+    this.stmts.clearText.run('labels');
+    this.stmts.setMeta.run('labels_offset_after', labelsSize);
   }
 
   /**
@@ -273,6 +363,28 @@ export class SqliteJoinStore implements JoinStore {
     if (this.db.open) this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
+  }
+
+  private meta(k: string): unknown {
+    return (this.stmts.getMeta.get(k) as { v: unknown } | undefined)?.v;
+  }
+
+  /** The text kept for `file`, which must run without a gap up to `offsetAfter`. */
+  private unsyncedText(file: LogFileName, offsetAfter: number): { offsetBefore: number; text: string } {
+    const pieces = this.stmts.readText.all(file) as { offset: number; end_offset: number; text: string }[];
+    if (pieces.length === 0) return { offsetBefore: offsetAfter, text: '' };
+    let at = pieces[0]!.offset;
+    for (const p of pieces) {
+      if (p.offset !== at) break;
+      at = p.end_offset;
+    }
+    if (at !== offsetAfter) {
+      throw new MetricStoreError(
+        'STATE_CORRUPT',
+        `the text kept for the ${file} log in the join state does not run up to where the state says it ends (${at} vs ${offsetAfter}): move metric_state.sqlite away and restart (its ids are then read back from metric_log.csv)`,
+      );
+    }
+    return { offsetBefore: pieces[0]!.offset, text: pieces.map((p) => p.text).join('') };
   }
 
   private countPendingRows(): number {

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { createCoalescedSync } from './coalescedSync.js';
+
+/** A sync whose completions the test controls, recording how many commits each one started after. */
+function manualSync() {
+  const calls: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+  return {
+    calls,
+    sync: () => new Promise<void>((resolve, reject) => calls.push({ resolve, reject })),
+    /** Completes the oldest sync still running. */
+    finish(err?: unknown) {
+      const call = calls.shift()!;
+      if (err === undefined) call.resolve();
+      else call.reject(err);
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('coalesced sync', () => {
+  it('starts a sync at the first commit and resolves that commit only when it completes', async () => {
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync);
+    let done = false;
+    const first = cs.afterCommit().then(() => (done = true));
+    expect(s.calls).toHaveLength(1);
+    await tick();
+    expect(done).toBe(false);
+    s.finish();
+    await first;
+    expect(done).toBe(true);
+    expect(cs.waiting).toBe(0);
+  });
+
+  it('runs one sync at a time, and one more for all the commits made while it ran', async () => {
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync);
+    const order: string[] = [];
+    const a = cs.afterCommit().then(() => order.push('a'));
+    // b, c and d commit while a's sync runs: they must not count as durable when it ends.
+    const rest = ['b', 'c', 'd'].map((name) => cs.afterCommit().then(() => order.push(name)));
+    expect(s.calls).toHaveLength(1);
+    s.finish();
+    await a;
+    await tick();
+    expect(order).toEqual(['a']);
+    expect(s.calls).toHaveLength(1); // the second sync, covering b, c and d
+    s.finish();
+    await Promise.all(rest);
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    await cs.idle();
+  });
+
+  it('rejects the commits a failed sync covered, and gives later commits a sync of their own', async () => {
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync);
+    const a = cs.afterCommit();
+    const b = cs.afterCommit();
+    s.finish(); // a's sync
+    await a;
+    await tick();
+    s.finish(new Error('EIO')); // b's sync
+    await expect(b).rejects.toThrow('EIO');
+    const c = cs.afterCommit();
+    expect(s.calls).toHaveLength(1);
+    s.finish();
+    await expect(c).resolves.toBeUndefined();
+  });
+
+  it('treats a sync that throws at once like one that fails', async () => {
+    const cs = createCoalescedSync(() => {
+      throw new Error('EBADF');
+    });
+    await expect(cs.afterCommit()).rejects.toThrow('EBADF');
+    await cs.idle();
+  });
+
+  it('idle waits for the commits still unsynced', async () => {
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync);
+    void cs.afterCommit();
+    let idle = false;
+    const waited = cs.idle().then(() => (idle = true));
+    await tick();
+    expect(idle).toBe(false);
+    s.finish();
+    await waited;
+    expect(idle).toBe(true);
+  });
+});
