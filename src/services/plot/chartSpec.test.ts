@@ -26,18 +26,53 @@ describe('buildErrorChartSpec', () => {
   });
 
   it('carries its data inline: one bar per display bin, rules at the mean and the median', () => {
-    const spec = buildErrorChartSpec(summary) as unknown as { layer: Layer[]; title: { text: string } };
+    type Spec = {
+      layer: Layer[];
+      title: { text: string };
+      datasets: Record<string, Record<string, unknown>[]>;
+      params: { name: string; value: unknown }[];
+    };
+    const spec = buildErrorChartSpec(summary) as unknown as Spec;
     expect(spec.title.text).toBe('Distribution of absolute errors');
     const bars = spec.layer.filter((l) => l.mark.type === 'bar');
     expect(bars).toHaveLength(1);
-    expect(bars[0]!.data!.values).toEqual(summary.bins);
-    const ruleValues = spec.layer.filter((l) => l.mark.type === 'rule').map((l) => l.data!.values[0]!.value);
-    expect(ruleValues.sort()).toEqual([summary.mean, summary.median].sort());
-    const labels = spec.layer.filter((l) => l.mark.type === 'text').map((l) => l.data!.values[0]!.label);
-    expect(labels).toContain(`mean ${formatStat(summary.mean)}`);
-    expect(labels).toContain(`median ${formatStat(summary.median)}`);
+    expect(spec.datasets.bins).toEqual(summary.bins);
+    expect(spec.datasets.mean).toEqual([{ value: summary.mean, label: `mean ${formatStat(summary.mean)}` }]);
+    expect(spec.datasets.median).toEqual([
+      { value: summary.median, label: `median ${formatStat(summary.median)}` },
+    ]);
+    expect(spec.layer.filter((l) => l.mark.type === 'rule')).toHaveLength(2);
+    const param = (name: string) => spec.params.find((p) => p.name === name)?.value;
+    expect(param('subtitle')).toBe(chartSubtitle(summary));
+    expect(param('xMax')).toBe(summary.bins[summary.bins.length - 1]!.end);
     expect(JSON.stringify(spec)).toContain('"title":"absolute_error"');
     expect(JSON.stringify(spec)).toContain('"title":"Count"');
+  });
+
+  it('differs between two histograms only in its datasets and parameter values', () => {
+    const other = summaryOf([1, 2, 3, 250]);
+    const shape = (s: unknown) => {
+      const { datasets, params, ...rest } = s as { datasets: object; params: { name: string }[] };
+      return { ...rest, datasets: Object.keys(datasets), params: params.map((p) => p.name) };
+    };
+    expect(shape(buildErrorChartSpec(other))).toEqual(shape(buildErrorChartSpec(summary)));
+  });
+
+  it("puts the labels apart: the lower value's label left of its rule, the higher's right, flipped near an edge", () => {
+    const place = (values: number[]) => {
+      const spec = buildErrorChartSpec(summaryOf(values)) as unknown as {
+        params: { name: string; value: unknown }[];
+      };
+      const v = (n: string) => spec.params.find((p) => p.name === n)!.value;
+      return { mean: [v('meanAlign'), v('meanY')], median: [v('medianAlign'), v('medianY')] };
+    };
+    // Skewed right, both mid-chart: the median's label left of its rule, the mean's right of its own, one row.
+    expect(place([...Array.from({ length: 100 }, (_, i) => 50 + i), 300, 300, 300])).toEqual({
+      mean: ['left', 4],
+      median: ['right', 4],
+    });
+    // Both near the left edge: no room on the left, so the lower label flips right and the other drops a row.
+    expect(place([0, 0, 0, 0, 0, 0, 0, 0, 1, 100])).toEqual({ mean: ['left', 22], median: ['left', 4] });
   });
 
   it('has a "waiting for rows" chart when there are no rows, which compiles too', () => {

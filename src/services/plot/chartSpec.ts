@@ -87,56 +87,62 @@ function baseConfig(fontFamily: string): NonNullable<TopLevelSpec['config']> {
   };
 }
 
-// Every layer states the shared x scale in full, so no layer's data can widen it or retitle the axis.
-function xAxis(xMax: number) {
-  return {
-    type: 'quantitative' as const,
-    scale: { domain: [0, xMax], nice: false, zero: true },
-    axis: { title: 'absolute_error', grid: false, tickCount: 8, labelFlush: true },
-  };
-}
+// Every layer states the shared x scale in full, so no layer's data can widen it or retitle the axis. Its upper
+// end is the parameter `xMax`: a new histogram changes the spec's parameters and data, never its shape, so a
+// renderer can keep the compiled chart and only feed it those (renderPng.ts).
+const X_AXIS = {
+  type: 'quantitative' as const,
+  scale: { domainMin: 0, domainMax: { expr: 'xMax' }, nice: false, zero: true },
+  axis: { title: 'absolute_error', grid: false, tickCount: 8, labelFlush: true },
+};
 
 type Side = 'left' | 'right';
+type Statistic = 'mean' | 'median';
 
-function ruleMarks(
-  value: number,
-  label: string,
-  color: string,
-  dash: number[],
-  side: Side,
-  row: number,
-  xMax: number,
-) {
+/** Where a statistic's label goes: to the left or right of its rule, on the first or second row. */
+interface LabelPlace {
+  side: Side;
+  row: number;
+}
+
+/** A statistic's rule and label, drawn from the dataset named after it; the label's place is in parameters. */
+function ruleMarks(stat: Statistic, color: string, dash: number[]) {
   const rule = {
-    data: { values: [{ value }] },
+    data: { name: stat },
     mark: { type: 'rule' as const, color, strokeWidth: 2, strokeDash: dash },
-    encoding: { x: { field: 'value', ...xAxis(xMax) } },
+    encoding: { x: { field: 'value', ...X_AXIS } },
   };
   const text = {
-    data: { values: [{ value, label }] },
+    data: { name: stat },
     mark: {
       type: 'text' as const,
       color,
       fontSize: 12,
       fontWeight: 'bold' as const,
-      align: side === 'left' ? ('right' as const) : ('left' as const),
       baseline: 'top' as const,
-      dx: side === 'left' ? -6 : 6,
-      y: 4 + row * 18,
+      align: { expr: `${stat}Align` },
+      dx: { expr: `${stat}Dx` },
+      y: { expr: `${stat}Y` },
     },
     encoding: {
-      x: { field: 'value', ...xAxis(xMax) },
+      x: { field: 'value', ...X_AXIS },
       text: { field: 'label', type: 'nominal' as const },
     },
   };
   return { rule, text };
 }
 
-interface RuleSpec {
+function labelParams(stat: Statistic, place: LabelPlace) {
+  return [
+    { name: `${stat}Align`, value: place.side === 'left' ? 'right' : 'left' },
+    { name: `${stat}Dx`, value: place.side === 'left' ? -6 : 6 },
+    { name: `${stat}Y`, value: 4 + place.row * 18 },
+  ];
+}
+
+interface Labelled {
   value: number;
   label: string;
-  color: string;
-  dash: number[];
 }
 
 // Rough width of a bold 12 px label: the spec is built before any text is measured.
@@ -147,18 +153,24 @@ const Y_AXIS_PX = 80;
 // The labels point away from each other (lower value's label on the left, higher's on the right) so
 // they share a row without crossing the other rule; where that would push one off the plot, it flips
 // and goes on a second row instead.
-function ruleLayers(a: RuleSpec, b: RuleSpec, xMax: number, chartWidth: number) {
-  const [low, high] = a.value <= b.value ? [a, b] : [b, a];
+function labelPlaces(
+  mean: Labelled,
+  median: Labelled,
+  xMax: number,
+  chartWidth: number,
+): Record<Statistic, LabelPlace> {
+  const meanIsLow = mean.value <= median.value;
+  const [low, high] = meanIsLow ? [mean, median] : [median, mean];
   const pxPerUnit = (chartWidth - Y_AXIS_PX) / xMax;
-  const fitsLeft = (r: RuleSpec) => r.value * pxPerUnit > r.label.length * LABEL_CHAR_PX + 8;
-  const fitsRight = (r: RuleSpec) => (xMax - r.value) * pxPerUnit > r.label.length * LABEL_CHAR_PX + 8;
-  const lowSide: Side = fitsLeft(low) ? 'left' : 'right';
+  const fitsLeft = (r: Labelled) => r.value * pxPerUnit > r.label.length * LABEL_CHAR_PX + 8;
+  const fitsRight = (r: Labelled) => (xMax - r.value) * pxPerUnit > r.label.length * LABEL_CHAR_PX + 8;
+  const lowPlace: LabelPlace = { side: fitsLeft(low) ? 'left' : 'right', row: 0 };
   const highSide: Side = fitsRight(high) ? 'right' : 'left';
-  const highRow = lowSide === 'left' && highSide === 'right' ? 0 : 1;
-  const lowMarks = ruleMarks(low.value, low.label, low.color, low.dash, lowSide, 0, xMax);
-  const highMarks = ruleMarks(high.value, high.label, high.color, high.dash, highSide, highRow, xMax);
-  // Labels after all rules, so a label that crosses the other rule is drawn on top of it.
-  return [lowMarks.rule, highMarks.rule, lowMarks.text, highMarks.text];
+  const highPlace: LabelPlace = {
+    side: highSide,
+    row: lowPlace.side === 'left' && highSide === 'right' ? 0 : 1,
+  };
+  return meanIsLow ? { mean: lowPlace, median: highPlace } : { mean: highPlace, median: lowPlace };
 }
 
 function emptySpec(opts: Required<ErrorChartOptions>): TopLevelSpec {
@@ -171,7 +183,7 @@ function emptySpec(opts: Required<ErrorChartOptions>): TopLevelSpec {
     description: 'Histogram of absolute errors: no rows yet.',
     width: opts.width,
     height: opts.height,
-    autosize: { type: 'fit', contains: 'padding' },
+    autosize: { type: 'fit', contains: 'padding', resize: true },
     padding: 20,
     background: 'white',
     title: { text: opts.title, subtitle: `n = 0${THIN_SPACE_DOT}waiting for rows` },
@@ -185,9 +197,10 @@ function emptySpec(opts: Required<ErrorChartOptions>): TopLevelSpec {
 }
 
 /**
- * The chart as a Vega-Lite spec with its data inline, so it renders with no data loading, in Node
- * (renderPng.ts) and in the browser (vega-embed). `state` undefined or with no rows gives a
- * "waiting for rows" chart.
+ * The chart as a Vega-Lite spec with its data inline (named datasets) and every number that depends on the
+ * data in a parameter, so it renders with no data loading, in Node (renderPng.ts) and in the browser
+ * (vega-embed), and two histograms' specs differ only in those datasets and parameter values. `state`
+ * undefined or with no rows gives a "waiting for rows" chart.
  */
 export function buildErrorChartSpec(state: ErrorChartState, options: ErrorChartOptions = {}): TopLevelSpec {
   const opts = { ...DEFAULT_OPTIONS, ...options };
@@ -195,24 +208,34 @@ export function buildErrorChartSpec(state: ErrorChartState, options: ErrorChartO
   const lastBin = state.bins[state.bins.length - 1];
   const xMax = lastBin ? lastBin.end : 1;
   const maxCount = Math.max(...state.bins.map((b) => b.count));
-  const rules = ruleLayers(
-    { value: state.mean, label: `mean ${formatStat(state.mean)}`, color: COLORS.mean, dash: [7, 4] },
-    { value: state.median, label: `median ${formatStat(state.median)}`, color: COLORS.median, dash: [2, 3] },
-    xMax,
-    opts.width,
-  );
+  const mean = { value: state.mean, label: `mean ${formatStat(state.mean)}` };
+  const median = { value: state.median, label: `median ${formatStat(state.median)}` };
+  const places = labelPlaces(mean, median, xMax, opts.width);
+  const meanMarks = ruleMarks('mean', COLORS.mean, [7, 4]);
+  const medianMarks = ruleMarks('median', COLORS.median, [2, 3]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    description: `Histogram of ${state.count} absolute errors with mean and median.`,
+    description: 'Histogram of absolute errors, with their mean and median.',
     width: opts.width,
     height: opts.height,
-    autosize: { type: 'fit', contains: 'padding' },
+    // resize: lay the chart out again on every update (axis labels change width), not only the first time.
+    autosize: { type: 'fit', contains: 'padding', resize: true },
     padding: { left: 16, right: 24, top: 20, bottom: 14 },
     background: 'white',
-    title: { text: opts.title, subtitle: chartSubtitle(state) },
+    // Vega-Lite types a subtitle as text only; Vega takes a signal there, and Vega-Lite passes it on.
+    title: { text: opts.title, subtitle: { signal: 'subtitle' } as unknown as string },
+    params: [
+      { name: 'subtitle', value: chartSubtitle(state) },
+      { name: 'xMax', value: xMax },
+      // Headroom above the tallest bar keeps the rule labels clear of the bars.
+      { name: 'yMax', value: maxCount * 1.15 },
+      ...labelParams('mean', places.mean),
+      ...labelParams('median', places.median),
+    ],
+    datasets: { bins: state.bins, mean: [mean], median: [median] },
     layer: [
       {
-        data: { values: state.bins },
+        data: { name: 'bins' },
         mark: {
           type: 'bar',
           color: COLORS.bar,
@@ -222,14 +245,13 @@ export function buildErrorChartSpec(state: ErrorChartState, options: ErrorChartO
           cornerRadiusTopRight: 2,
         },
         encoding: {
-          x: { field: 'start', ...xAxis(xMax) },
+          x: { field: 'start', ...X_AXIS },
           x2: { field: 'end' },
           y: {
             field: 'count',
             type: 'quantitative',
             title: 'Count',
-            // Headroom above the tallest bar keeps the rule labels clear of the bars.
-            scale: { domainMax: maxCount * 1.15, zero: true },
+            scale: { domainMax: { expr: 'yMax' }, zero: true },
             axis: { format: ',d', tickMinStep: 1, domain: false, ticks: false },
           },
           // With x2 given, Vega-Lite reads x/x2/y as a ranged bar of fixed height: y2 anchors bars at 0.
@@ -241,7 +263,11 @@ export function buildErrorChartSpec(state: ErrorChartState, options: ErrorChartO
           ],
         },
       },
-      ...rules,
+      // Labels after both rules, so a label that crosses the other rule is drawn on top of it.
+      meanMarks.rule,
+      medianMarks.rule,
+      meanMarks.text,
+      medianMarks.text,
     ],
     config: baseConfig(opts.fontFamily),
   };

@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { buildErrorChartSpec } from './chartSpec.js';
 import { ErrorHistogram } from './errorHistogram.js';
-import { renderChartPng } from './renderPng.js';
+import { ChartRenderer, renderChartPng } from './renderPng.js';
 import { seededRandom } from '../../../test/support/seededRandom.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -93,5 +93,41 @@ describe('renderChartPng', () => {
     const middle = countPixels(img, { x0: 160, y0: 200, x1: 480, y1: 280 });
     expect(middle.dark).toBeGreaterThan(100);
     expect(countPixels(img, { x0: 0, y0: 0, x1: 640, y1: 480 }).bluish).toBe(0);
+  });
+
+  it('draws the text of a chart that needs more than the Latin subsets (the full fonts come in)', async () => {
+    const spec = buildErrorChartSpec(undefined, { source: '/дані/metric_log.csv' });
+    const img = decodePng(await renderChartPng(spec));
+    // The source line, below the "Waiting for rows" line, holds Cyrillic letters.
+    expect(countPixels(img, { x0: 160, y0: 250, x1: 480, y1: 290 }).dark).toBeGreaterThan(50);
+  });
+});
+
+describe('ChartRenderer', () => {
+  it('draws each spec pixel for pixel as a fresh render does while it keeps the compiled chart', async () => {
+    const rand = seededRandom(5);
+    const summaries = [
+      sampleSummary(),
+      ...[40, 3, 1, 700].map((n) => {
+        const h = new ErrorHistogram();
+        for (let i = 0; i < n; i++) h.add(rand() < 0.9 ? rand() * 10 : 200 + rand() * 800);
+        return h.summary()!;
+      }),
+    ];
+    const specs = [
+      ...summaries.map((s) => buildErrorChartSpec(s)),
+      buildErrorChartSpec(undefined), // another shape in between: compiled anew, then back
+      ...summaries.reverse().map((s) => buildErrorChartSpec(s)),
+    ];
+    const renderer = new ChartRenderer();
+    try {
+      for (const [i, spec] of specs.entries()) {
+        // The SVG may list a mark's items in another order (kept items first); the picture is the same.
+        const kept = await renderer.png(spec);
+        expect(kept.equals(await renderChartPng(spec)), `chart ${i}`).toBe(true);
+      }
+    } finally {
+      renderer.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ import { buildErrorChartSpec } from './chartSpec.js';
 import { MaeAlert, alertMessage } from './dashboard/maeAlert.js';
 import { MetricRowParser } from './csvTail.js';
 import { ErrorStats } from './errorStats.js';
-import { renderChartPng } from './renderPng.js';
+import { ChartRenderer } from './renderPng.js';
 import { TailFollower } from './tailFollower.js';
 
 export const METRIC_LOG = 'metric_log.csv';
@@ -87,12 +87,14 @@ export async function runPlotService(
   }).start();
   shutdown.add('tail follower', () => follower.close());
 
+  const renderer = new ChartRenderer();
+  shutdown.add('chart renderer', () => renderer.close());
   const redraw = async () => {
     if (!dirty) return;
     dirty = false;
     const t0 = performance.now();
     const spec = buildErrorChartSpec(stats.snapshot().total, { source: csvPath });
-    const png = await renderChartPng(spec);
+    const png = await renderer.png(spec);
     await writeFileAtomic(pngPath, png);
     metrics.plotRenders.inc();
     metrics.plotRenderSeconds.observe((performance.now() - t0) / 1000);
