@@ -200,7 +200,7 @@ export const OPTIONS = {
     flag: 'max-in-flight',
     value: '<n>',
     env: 'MAX_IN_FLIGHT',
-    default: '1000',
+    default: '300',
     description: 'rows published but not yet confirmed by RabbitMQ, at most',
     schema: positiveInt,
   },
