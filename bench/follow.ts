@@ -3,11 +3,14 @@ import { closeSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
+import { wallClock } from './wallClock.js';
 
-/** Wall-clock ms with sub-millisecond resolution (comparable across processes on one machine). */
-export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+/** Wall-clock ms with sub-millisecond resolution, comparable across processes on one machine. */
+export const nowMs: () => number = wallClock({
+  wallMs: Date.now,
+  monoMs: () => performance.now(),
+  originMs: performance.timeOrigin,
+});
 
 export interface FollowOptions {
   /** Complete lines (without LF) read in one pass, and when that pass ran. */

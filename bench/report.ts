@@ -42,6 +42,12 @@ export interface BenchResults {
   brokerReconnects: number;
   /** PSI avg60 (percent) when the run ended, beside the figures at its start in `machine`. */
   pressureAtEnd: { cpu: number; io: number };
+  /**
+   * How far the wall clock moved against the monotonic clock over the run, in ms (positive: the wall
+   * clock ran fast). A VM whose clock is being corrected shows it; latencies are wall-clock differences
+   * between processes (bench/wallClock.ts), so they stay right, but the figure says the host was busy.
+   */
+  wallClockDriftMs: number;
   throughput?: {
     /** In the order they ran: ceiling, pipeline, ceiling, pipeline, ... */
     runs: ThroughputRun[];
@@ -143,8 +149,13 @@ export function formatReport(r: BenchResults): string {
     `machine busy at start: load ${f(m.loadAverage1m, 2)}, CPU pressure ${f(m.cpuPressure60s, 0)}%, ` +
       `I/O pressure ${f(m.ioPressure60s, 0)}% (PSI avg60; other work on a shared machine shows here); ` +
       `at the end: CPU ${f(r.pressureAtEnd.cpu, 0)}%, I/O ${f(r.pressureAtEnd.io, 0)}%`,
-    '',
   );
+  if (Math.abs(r.wallClockDriftMs) >= 50)
+    out.push(
+      `the wall clock moved ${f(r.wallClockDriftMs, 0)} ms against the monotonic clock during the run (the host ` +
+        'correcting it); latencies are read on the wall clock in every process, so they are not affected',
+    );
+  out.push('');
   const tp = r.throughput;
   if (tp)
     out.push(

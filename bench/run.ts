@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { openBenchConnection } from './broker.js';
 import type { BenchContext } from './context.js';
 import { machineInfo, pressure } from './machine.js';
@@ -19,8 +20,23 @@ const PARTS = ['throughput', 'latency', 'plot', 'join'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE =
-  `usage: node bench/out/bench/run.js [--quick] [--out FILE] [--only ${PARTS.join(',')}] ` +
+  `usage: npm run bench -- [--quick] [--out FILE] [--only ${PARTS.join(',')}] ` +
   '[--join-halves N] [--join-ttl SECONDS] [--max-in-flight N]';
+
+const HELP = `${USAGE}
+
+Measures predstream against the RabbitMQ on 127.0.0.1:5672 (AMQP_URL to change it): the broker-only
+ceiling and the real pipeline, interleaved; see "Performance" in README.md for how to read the table.
+Every part uses its own queue prefix and temporary folder and deletes them afterwards.
+
+  --quick              a few hundred rows per part (seconds, not minutes): checks that it still works
+  --out FILE           where to write the results (default bench/results.json)
+  --only PARTS         run only these parts, comma-separated: ${PARTS.join(', ')}
+  --join-halves N      y_true halves left pending in the join-memory part (default ${FULL.joinMemory.halves}; the
+                       issue's 1,000,000 takes ~7.5 min: --only join --join-halves 1000000 --join-ttl 300)
+  --join-ttl SECONDS   the metric's --join-ttl in that part (default ${FULL.joinMemory.ttlSeconds})
+  --max-in-flight N    rows in flight at max rate, both sides (default ${FULL.throughput.maxInFlight})
+  -h, --help           this text`;
 
 interface Args {
   quick: boolean;
@@ -47,7 +63,10 @@ function parseArgs(argv: string[]): Args {
   let maxInFlight: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--quick') quick = true;
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${HELP}\n`);
+      process.exit(0);
+    } else if (a === '--quick') quick = true;
     else if (a === '--join-halves') joinHalves = Math.round(positive(a, argv[++i]));
     else if (a === '--join-ttl') joinTtl = positive(a, argv[++i]);
     else if (a === '--max-in-flight') maxInFlight = Math.round(positive(a, argv[++i]));
@@ -75,6 +94,7 @@ async function main(): Promise<void> {
     },
   };
   const t0 = Date.now();
+  const mono0 = performance.now();
   const note = (m: string) =>
     process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}\n`);
   const machine = await machineInfo();
@@ -97,6 +117,7 @@ async function main(): Promise<void> {
     cleanup: { queuePrefixes: ctx.prefixes, workDir },
     brokerReconnects: 0,
     pressureAtEnd: { cpu: Number.NaN, io: Number.NaN },
+    wallClockDriftMs: 0,
   };
   try {
     if (args.only.has('throughput')) {
@@ -143,6 +164,7 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   results.durationSeconds = (Date.now() - t0) / 1000;
+  results.wallClockDriftMs = Date.now() - t0 - (performance.now() - mono0);
   results.brokerReconnects = reconnects;
   results.pressureAtEnd = { cpu: pressure('cpu'), io: pressure('io') };
   const final: BenchResults = { ...results, checks: checks(results) };
