@@ -182,15 +182,11 @@ export class MetricStore {
     await this.walSync.idle();
     await this.fileSync;
     if (this.failure || this.unwritten) return;
-    const csvTo = this.csvEnds.end;
-    const labelsTo = this.labelsEnds.end;
-    await Promise.all([this.csv.datasync(), this.labels.datasync()]);
+    await this.syncBothFiles();
     this.state.transaction(() => {
-      this.state.forgetSyncedText('csv', csvTo);
-      this.state.forgetSyncedText('labels', labelsTo);
+      this.state.forgetSyncedText('csv', this.csvEnds.synced);
+      this.state.forgetSyncedText('labels', this.labelsEnds.synced);
     });
-    this.csvEnds.synced = Math.max(this.csvEnds.synced, csvTo);
-    this.labelsEnds.synced = Math.max(this.labelsEnds.synced, labelsTo);
     await this.state.syncWal();
   }
 
@@ -287,14 +283,10 @@ export class MetricStore {
     }
     clearTimeout(this.fileSyncTimer);
     this.fileSyncTimer = undefined;
-    const csvTo = this.csvEnds.end;
-    const labelsTo = this.labelsEnds.end;
     this.lastFileSyncAt = Date.now();
-    this.fileSync = Promise.all([this.csv.datasync(), this.labels.datasync()])
+    this.fileSync = this.syncBothFiles()
       .then(
         () => {
-          this.csvEnds.synced = csvTo;
-          this.labelsEnds.synced = labelsTo;
           this.forgetDue = true;
         },
         (err: unknown) => {
@@ -305,6 +297,15 @@ export class MetricStore {
         this.fileSync = undefined;
         this.scheduleFileSync();
       });
+  }
+
+  /** Syncs both files up to where they end now, then moves up what is known to be on disk. */
+  private async syncBothFiles(): Promise<void> {
+    const csvTo = this.csvEnds.end;
+    const labelsTo = this.labelsEnds.end;
+    await Promise.all([this.csv.datasync(), this.labels.datasync()]);
+    this.csvEnds.synced = Math.max(this.csvEnds.synced, csvTo);
+    this.labelsEnds.synced = Math.max(this.labelsEnds.synced, labelsTo);
   }
 
   private fail(what: string, cause: unknown): MetricStoreError {

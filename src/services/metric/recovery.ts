@@ -14,7 +14,7 @@ import {
   type RecordDelimiter,
 } from './metricCsv.js';
 import { planRecovery, type RecoveryAction } from './recoveryPlan.js';
-import type { CsvCheckpoint, ImportedRow, SqliteJoinStore } from './sqliteJoinStore.js';
+import { utf8Bytes, type CsvCheckpoint, type ImportedRow, type SqliteJoinStore } from './sqliteJoinStore.js';
 
 /** Where recovery reports what it repaired; a pino logger fits. */
 export interface RecoveryLog {
@@ -35,8 +35,6 @@ export interface RecoveryReport {
 const IMPORT_CHUNK_ROWS = 5000;
 const MAX_HEADER_BYTES = 4096;
 const HEADER_TEXT = METRIC_CSV_COLUMNS.join(',');
-
-const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** `3 lines`, `1 line`. */
 const linesText = (n: number): string => `${n} line${n === 1 ? '' : 's'}`;

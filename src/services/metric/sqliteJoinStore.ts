@@ -78,7 +78,8 @@ CREATE TABLE IF NOT EXISTS log_tail (
 );
 `;
 
-const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+/** Bytes `text` takes in a UTF-8 file. */
+export const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 interface PendingRow {
   queue: LabelQueue;
