@@ -1,16 +1,11 @@
 // Follows a growing text file and hands over each complete new line with the time it was first seen.
 import { closeSync, fstatSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import { wallClock } from './wallClock.js';
+import { wallClockNow } from '../src/util/wallClock.js';
 
 /** Wall-clock ms with sub-millisecond resolution, comparable across processes on one machine. */
-export const nowMs: () => number = wallClock({
-  wallMs: Date.now,
-  monoMs: () => performance.now(),
-  originMs: performance.timeOrigin,
-});
+export const nowMs: () => number = wallClockNow;
 
 export interface FollowOptions {
   /** Complete lines (without LF) read in one pass, and when that pass ran. */

@@ -1,16 +1,16 @@
 // Where a pipeline row's latency goes, from the metric's labels_log.txt: when each half was received, when
-// its row was put in a batch, and when the bench saw the row. Pure: the caller reads the files.
+// its row was put in a batch, and when the row was written (--row-latency-log). Pure: the caller reads the files.
 import { summariseLatency, type LatencySummary } from './stats.js';
 
 /** The stages in order; each is a span of every measured row's publish-to-row latency. */
-export const STAGES = ['yTrueReceived', 'yPredReceived', 'batched', 'seen'] as const;
+export const STAGES = ['yTrueReceived', 'yPredReceived', 'batched', 'written'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export const STAGE_LABELS: Record<StageName, string> = {
   yTrueReceived: 'publish -> metric has y_true',
   yPredReceived: 'publish -> metric has y_pred (via model)',
   batched: 'later half in -> row in a commit',
-  seen: 'row in a commit -> bench sees it',
+  written: 'row in a commit -> written to the CSV',
 };
 
 export type StageSamples = Record<StageName, number[]>;
@@ -51,17 +51,17 @@ export function parseLabelsLog(text: string): Map<string, LabelTimes> {
 }
 
 /**
- * Splits each measured row's latency into the stages. `sentAt` and `seenAt` are by id; rows whose label
+ * Splits each measured row's latency into the stages. `sentAt` and `writtenAt` are by id; rows whose label
  * times are incomplete are left out. The label log has whole milliseconds, so a stage is +-1 ms.
  */
 export function stageSamples(
   labels: ReadonlyMap<string, LabelTimes>,
   sentAt: ReadonlyMap<string, number>,
-  seenAt: ReadonlyMap<string, number>,
+  writtenAt: ReadonlyMap<string, number>,
   measured: (id: string) => boolean,
 ): StageSamples {
-  const out: StageSamples = { yTrueReceived: [], yPredReceived: [], batched: [], seen: [] };
-  for (const [id, seen] of seenAt) {
+  const out: StageSamples = { yTrueReceived: [], yPredReceived: [], batched: [], written: [] };
+  for (const [id, written] of writtenAt) {
     const sent = sentAt.get(id);
     const t = labels.get(id);
     if (sent === undefined || !measured(id) || t?.yTrue === undefined || t.yPred === undefined) continue;
@@ -69,7 +69,7 @@ export function stageSamples(
     out.yTrueReceived.push(t.yTrue - sent);
     out.yPredReceived.push(t.yPred - sent);
     out.batched.push(t.row - Math.max(t.yTrue, t.yPred));
-    out.seen.push(seen - t.row);
+    out.written.push(written - t.row);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 // Part 3: publish-to-row latency at a fixed rate, for the real pipeline and for the ceiling.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePublishedLogLine } from '../../src/services/features/publishedLog.js';
+import { parseRowLatencyLine } from '../../src/services/metric/rowLatencyLine.js';
 import { seqOf } from '../ceiling/protocol.js';
 import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
 import { LineFollower } from '../follow.js';
@@ -127,49 +127,55 @@ export async function latencyPart(ctx: BenchContext): Promise<LatencyResult> {
 }
 
 const PIPELINE_METHOD =
-  'each metric_log.csv row timestamped by the bench when it first sees it (inotify on the file, a 50 ms poll as ' +
-  'fallback), minus the publish time on the row\'s "sent" line in features --published-log';
-const CEILING_METHOD = 'joiner: its clock at the match minus the publish time the producer put in the header';
+  'metric (--row-latency-log): its clock right after its write of the row into metric_log.csv returned, minus ' +
+  'the publish time features put in the header (both sub-ms wall clock)';
+const CEILING_METHOD =
+  'joiner: its clock at the match minus the publish time the producer put in the header (both sub-ms wall clock)';
 
 /** How long a run at `rate` may take beyond its schedule before it is cut (so a slow machine still ends). */
 const GRACE_MS = 10_000;
 
-/** The publish time of each id on a `sent` line of features' --published-log. */
-function publishTimes(file: string): Map<string, number> {
-  const times = new Map<string, number>();
+/** By id (as in the CSV): the publish time and the time the row was written, from the metric's --row-latency-log. */
+function rowLatencies(file: string): { publishedAt: Map<string, number>; writtenAt: Map<string, number> } {
+  const publishedAt = new Map<string, number>();
+  const writtenAt = new Map<string, number>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const parsed = parsePublishedLogLine(line);
-    if (parsed?.kind === 'sent' && parsed.publishedAtMs !== undefined)
-      times.set(String(JSON.parse(parsed.idJson)), parsed.publishedAtMs);
+    const parsed = parseRowLatencyLine(line);
+    if (!parsed) continue;
+    const id = String(JSON.parse(parsed.idJson));
+    publishedAt.set(id, parsed.publishedAtMs);
+    writtenAt.set(id, parsed.writtenAtMs);
   }
-  return times;
+  return { publishedAt, writtenAt };
 }
 
 /**
- * The real pipeline at a fixed rate; latency = CSV row seen - publish time on its "sent" line. The
- * published log is read once at the end, so the bench does not wake for each of its lines while measuring.
+ * The real pipeline at a fixed rate; latency = the metric's clock once a row's write returned - the publish
+ * time in the header, as the ceiling's joiner measures its own (measuring from outside, a bench process woken
+ * by inotify for every write, cost the pipeline alone a process wake-up per batch and the features service
+ * two journal writes per row; NOTES.md, sixth session). The bench polls the CSV only to count its rows.
  */
 async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
   const { rowsPerSecond, warmupRows, measuredRows } = ctx.settings.latency;
   const total = warmupRows + measuredRows;
   const scope = openScope(ctx, 'lat');
   const children: Child[] = [];
-  /** CSV id -> when the bench first saw its row. */
-  const seenAt = new Map<string, number>();
+  /** CSV ids in the order the bench saw them. */
+  const seen: string[] = [];
   let rows = 0;
   // The metric's histogram as it stood when the warm-up rows were in, so the cross-check covers the same rows.
   let atWarmup: Promise<HistogramBucket[]> | undefined;
   let metricsPort = 0;
-  const publishedLog = path.join(scope.dir, 'published.log');
+  const latencyLog = path.join(scope.dir, 'row-latency.log');
   const csv = new LineFollower(path.join(scope.dir, 'metric_log.csv'), {
     pollMs: 50,
-    watch: true,
-    onLines(lines, at) {
+    watch: false,
+    onLines(lines) {
       for (const line of lines) {
         const id = line.slice(0, line.indexOf(','));
         if (id === 'id') continue;
         rows += 1;
-        seenAt.set(id, at);
+        seen.push(id);
         if (rows === warmupRows && metricsPort > 0) {
           atWarmup = scrape(metricsPort).then((text) =>
             histogramBuckets(text, 'predstream_end_to_end_seconds'),
@@ -180,16 +186,13 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
   });
   try {
     metricsPort = await freePort();
-    const pipeline = await startPipeline(ctx, scope, { withPlot: true, metricMetricsPort: metricsPort });
+    const pipeline = await startPipeline(ctx, scope, {
+      withPlot: true,
+      metricMetricsPort: metricsPort,
+      metricArgs: ['--row-latency-log', latencyLog],
+    });
     children.push(...pipeline.consumers);
-    const features = pipeline.startFeatures([
-      '--rate',
-      String(rowsPerSecond),
-      '--count',
-      String(total),
-      '--published-log',
-      publishedLog,
-    ]);
+    const features = pipeline.startFeatures(['--rate', String(rowsPerSecond), '--count', String(total)]);
     children.unshift(features);
     const deadline = Date.now() + (total / rowsPerSecond) * 1000 + 30_000;
     while (rows < total) {
@@ -198,29 +201,30 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
         throw new Error(`only ${rows} of ${total} rows reached metric_log.csv in time`);
       await sleep(50);
     }
-    const sentAt = publishTimes(publishedLog);
-    const samples: number[] = [];
-    let unmatched = 0;
-    for (const [id, at] of seenAt) {
-      const sent = sentAt.get(id);
-      if (sent === undefined) unmatched += 1;
-      else if (seqOf(id) > warmupRows) samples.push(at - sent);
-    }
-    if (unmatched > 0)
-      throw new Error(
-        `${unmatched} CSV rows had no "sent" line with a time: the published log is not what the bench expects`,
-      );
     const text = await scrape(metricsPort);
     const buckets = subtractBuckets(
       histogramBuckets(text, 'predstream_end_to_end_seconds'),
       (await atWarmup?.catch(() => undefined)) ?? [],
     );
+    // Read once the metric has stopped: it appends its row latency lines every 100 ms and at its close.
     await stopAll(children);
-    // Read once the metric has stopped: a label line is written beside its batch's CSV text, not before it.
+    const { publishedAt, writtenAt } = rowLatencies(latencyLog);
+    const samples: number[] = [];
+    let unmatched = 0;
+    for (const id of seen) {
+      const sent = publishedAt.get(id);
+      const written = writtenAt.get(id);
+      if (sent === undefined || written === undefined) unmatched += 1;
+      else if (seqOf(id) > warmupRows) samples.push(written - sent);
+    }
+    if (unmatched > 0)
+      throw new Error(
+        `${unmatched} CSV rows had no line in the metric's --row-latency-log: it is not what the bench expects`,
+      );
     const stages = stageSamples(
       parseLabelsLog(readFileSync(path.join(scope.dir, 'labels_log.txt'), 'utf8')),
-      sentAt,
-      seenAt,
+      publishedAt,
+      writtenAt,
       (id) => seqOf(id) > warmupRows,
     );
     const run: PipelineLatencyRun = {

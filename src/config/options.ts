@@ -254,6 +254,14 @@ export const OPTIONS = {
       'metric: how long a group commit waits for more messages after its first (it starts sooner when the previous sync lands; 0: the same turn of the event loop)',
     schema: nonNegativeInt,
   },
+  rowLatencyLog: {
+    flag: 'row-latency-log',
+    value: '<path>',
+    env: 'ROW_LATENCY_LOG',
+    description:
+      'metric: append "<id> <published ms> <written ms>" for each row once it is in metric_log.csv (publish time from the features header, sub-ms; written every 100 ms; for the bench and audits)',
+    schema: text('row latency log path'),
+  },
   interval: {
     flag: 'interval',
     value: '<seconds>',
@@ -342,7 +350,16 @@ export const COMMAND_OPTIONS = {
     'publishedLog',
   ],
   model: [...CONNECTION, ...COMMON, ...CONSUMER, 'model'],
-  metric: [...CONNECTION, ...COMMON, ...CONSUMER, 'logs', 'joinTtl', 'batchSize', 'batchWait'],
+  metric: [
+    ...CONNECTION,
+    ...COMMON,
+    ...CONSUMER,
+    'logs',
+    'joinTtl',
+    'batchSize',
+    'batchWait',
+    'rowLatencyLog',
+  ],
   plot: [...COMMON, 'logs', 'interval', 'httpHost', 'httpPort', 'window', 'alertMae'],
   predict: ['model', 'logLevel', 'logFormat'],
   up: [
@@ -365,6 +382,7 @@ export const COMMAND_OPTIONS = {
     'joinTtl',
     'batchSize',
     'batchWait',
+    'rowLatencyLog',
     'interval',
     'httpHost',
     'httpPort',

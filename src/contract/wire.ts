@@ -14,7 +14,7 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** A features vector longer than this is rejected (guards memory, not a model limit). */
 export const MAX_FEATURES = 100_000;
 
-/** Header that carries the features publish time (ms since epoch) down the pipeline, for latency. */
+/** Header that carries the features publish time (ms since epoch, sub-ms) down the pipeline, for latency. */
 export const HEADER_PUBLISHED_AT = 'x-predstream-published-at';
 /** Header that says why a message was dead-lettered. */
 export const HEADER_REASON = 'x-predstream-reason';

@@ -35,18 +35,18 @@ describe('bench latency stages (from the metric labels_log.txt)', () => {
       ['a-2', T + 10],
       ['a-3', T],
     ]);
-    const seen = new Map([
+    const written = new Map([
       ['a-0', T + 1],
       ['a-1', T + 10.5],
       ['a-2', T + 20],
       ['a-3', T + 3],
     ]);
-    const s = stageSamples(labels, sent, seen, (id) => id !== 'a-0');
+    const s = stageSamples(labels, sent, written, (id) => id !== 'a-0');
     expect(s).toEqual({
       yTrueReceived: [2, 2],
       yPredReceived: [5, 1],
       batched: [4, 1],
-      seen: [1.5, 7],
+      written: [1.5, 7],
     });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wallClock } from '../../bench/wallClock.js';
+import { wallClock } from '../../src/util/wallClock.js';
 
 /** A fake machine: true time advances by hand; the wall clock is floor(true + offset), monotonic is true. */
 function fakeMachine(origin: number) {

@@ -4,8 +4,8 @@
 //   ok <id>                           after the broker confirmed both
 //
 // <id> is the id's JSON (idKey: a string id in quotes, so it may hold spaces), <row> the dataset row, and
-// <publishedAtMs> the same ms-since-epoch time the messages carry in their published-at header (lines
-// written before it was added have no time).
+// <publishedAtMs> the whole ms of the time (ms since epoch, sub-ms) the messages carry in their
+// published-at header (lines written before it was added have no time).
 
 export interface SentLine {
   kind: 'sent';

@@ -5,6 +5,7 @@ import type { ConfigOf } from '../../config/options.js';
 import type { Logger } from '../../util/logger.js';
 import { DEFAULT_DATASET } from '../../util/paths.js';
 import type { Shutdown } from '../../util/shutdown.js';
+import { wallClockNow } from '../../util/wallClock.js';
 import { startBrokerRuntime } from '../runtime.js';
 import { loadDataset } from './dataset.js';
 import { createIdGenerator } from './messageIds.js';
@@ -64,9 +65,10 @@ export async function runFeaturesService(
   /** Publishes both halves of one row; retries (same id, so the metric service dedups) until confirmed. */
   const publishRow = async (row: number): Promise<void> => {
     const id = ids.next();
-    const publishedAt = Date.now();
+    // Sub-ms, so the metric's publish-to-row latency (--row-latency-log) is not rounded up to whole ms.
+    const publishedAt = wallClockNow();
     const headers = { [HEADER_PUBLISHED_AT]: publishedAt };
-    journal?.line(formatSentLine(idKey(id), row, publishedAt));
+    journal?.line(formatSentLine(idKey(id), row, Math.floor(publishedAt)));
     for (let attempt = 0; ; attempt++) {
       try {
         // The original publishes y_true first, then features; confirms for both are awaited together.

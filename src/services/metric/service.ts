@@ -5,6 +5,7 @@ import { HEADER_PUBLISHED_AT } from '../../contract/wire.js';
 import type { ConfigOf } from '../../config/options.js';
 import type { Logger } from '../../util/logger.js';
 import type { Shutdown } from '../../util/shutdown.js';
+import { wallClockNow } from '../../util/wallClock.js';
 import { METRIC_STATUS_FILE, type MetricStatus } from '../../contract/status.js';
 import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { startBrokerRuntime } from '../runtime.js';
@@ -12,8 +13,15 @@ import { LatencyWindow } from './latencyWindow.js';
 import { createGroupCommit } from './groupCommit.js';
 import type { JoinOutcome, LabelMessage, LabelQueue } from './join.js';
 import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
+import { RowLatencyLog } from './rowLatencyLog.js';
 
 const EXPIRE_BATCH = 10_000;
+
+/** A received half, with the publish time its header carried (none from a publisher without it). */
+interface Half {
+  label: LabelMessage;
+  publishedAt: number | undefined;
+}
 /**
  * Batches applied and waiting for their disk sync at once. The store applies a batch synchronously and
  * shares one WAL sync among all batches committed before it began, so the next batch need not wait for
@@ -30,6 +38,11 @@ export async function runMetricService(
     log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
   });
   shutdown.add('metric store', () => store.close());
+  // Closed after the consumers (steps run in reverse), so the last batches' lines are in it.
+  const rowLatency = config.rowLatencyLog
+    ? await RowLatencyLog.open(config.rowLatencyLog, (m) => log.warn(m))
+    : undefined;
+  if (rowLatency) shutdown.add('row latency log', () => rowLatency.close());
   const csvPath = path.join(config.logs, METRIC_LOG_FILE_NAME);
   log.info(
     { rows: store.rowsWritten(), pending: store.pendingCount() },
@@ -44,12 +57,22 @@ export async function runMetricService(
   const latencies = new LatencyWindow(1000);
   let expired = 0;
   let duplicates = 0;
-  const commit = createGroupCommit<LabelMessage, JoinOutcome>({
+  const commit = createGroupCommit<Half, JoinOutcome>({
     maxSize: config.batchSize,
     maxWaitMs: config.batchWait,
     maxInFlight: MAX_BATCHES_IN_FLIGHT,
     async flush(batch) {
-      const result = await store.applyBatch(batch);
+      // applyBatch writes the batch's rows into metric_log.csv before it returns, and resolves once durable.
+      const applied = store.applyBatch(batch.map((h) => h.label));
+      const writtenAt = rowLatency ? wallClockNow() : 0;
+      const result = await applied;
+      if (rowLatency) {
+        result.outcomes.forEach((o, i) => {
+          const publishedAt = batch[i]!.publishedAt;
+          if (o.kind === 'matched' && publishedAt !== undefined)
+            rowLatency.add(o.key, publishedAt, writtenAt);
+        });
+      }
       metrics.rowsWritten.inc(result.rows.length);
       metrics.joinPending.set(store.pendingCount());
       metrics.csvBytes.set(store.csvBytes());
@@ -63,11 +86,11 @@ export async function runMetricService(
       message: { id: string | number; body: number },
       delivery: { receivedAt: number; headers: Record<string, unknown> },
     ) => {
+      const header = Number(delivery.headers[HEADER_PUBLISHED_AT]);
+      const publishedAt = Number.isFinite(header) ? header : undefined;
       const outcome = await commit.submit({
-        queue,
-        id: message.id,
-        value: message.body,
-        receivedAt: delivery.receivedAt,
+        label: { queue, id: message.id, value: message.body, receivedAt: delivery.receivedAt },
+        publishedAt,
       });
       if (outcome.kind === 'conflict') return { deadLetter: outcome.reason };
       if (outcome.kind === 'duplicate') {
@@ -75,9 +98,8 @@ export async function runMetricService(
         metrics.joinDuplicates.inc({ queue });
       }
       if (outcome.kind === 'matched') {
-        const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
-        if (Number.isFinite(publishedAt)) {
-          const ms = Date.now() - publishedAt;
+        if (publishedAt !== undefined) {
+          const ms = wallClockNow() - publishedAt;
           metrics.endToEndSeconds.observe(ms / 1000);
           latencies.add(ms);
         }
