@@ -17,6 +17,20 @@ const yPred = (id: number | string, value: number, receivedAt = T0): LabelMessag
 });
 
 describe('applyMessage', () => {
+  it('looks a pair up three times, not four: a key found pending is never also done', () => {
+    const store = new MemoryJoinStore();
+    const lookups: string[] = [];
+    const getPending = store.getPending.bind(store);
+    const getDone = store.getDone.bind(store);
+    store.getPending = (key) => (lookups.push(`pending ${key}`), getPending(key));
+    store.getDone = (key) => (lookups.push(`done ${key}`), getDone(key));
+    applyMessage(store, yTrue(7, 151));
+    expect(applyMessage(store, yPred(7, 140)).kind).toBe('matched');
+    expect(lookups).toEqual(['pending 7', 'done 7', 'pending 7']);
+    // A redelivery after the row was written still finds it done.
+    expect(applyMessage(store, yPred(7, 140))).toEqual({ kind: 'duplicate', key: '7', of: 'written' });
+  });
+
   it('joins y_true then y_pred into one row', () => {
     const store = new MemoryJoinStore();
     expect(applyMessage(store, yTrue(7, 151))).toEqual({ kind: 'pending', key: '7' });

@@ -76,15 +76,16 @@ export function applyMessage(store: JoinStore, message: LabelMessage): JoinOutco
   const key = idKey(message.id);
   const { queue, value } = message;
 
-  const done = store.getDone(key);
-  if (done) {
-    const writtenValue = queue === 'y_true' ? done.yTrue : done.yPred;
-    if (writtenValue === null || writtenValue === value) return { kind: 'duplicate', key, of: 'written' };
-    return { kind: 'conflict', key, reason: conflictReason(key, queue, writtenValue, value, true) };
-  }
-
+  // Pending first: a key is never both pending and done, so the second half of a pair (half of all
+  // messages) needs one lookup, not two.
   const pending = store.getPending(key);
   if (!pending) {
+    const done = store.getDone(key);
+    if (done) {
+      const writtenValue = queue === 'y_true' ? done.yTrue : done.yPred;
+      if (writtenValue === null || writtenValue === value) return { kind: 'duplicate', key, of: 'written' };
+      return { kind: 'conflict', key, reason: conflictReason(key, queue, writtenValue, value, true) };
+    }
     store.putPending(key, { id: message.id, queue, value, receivedAt: message.receivedAt });
     return { kind: 'pending', key };
   }
