@@ -45,7 +45,7 @@ export interface BenchResults {
   /**
    * How far the wall clock moved against the monotonic clock over the run, in ms (positive: the wall
    * clock ran fast). A VM whose clock is being corrected shows it; latencies are wall-clock differences
-   * between processes (bench/wallClock.ts), so they stay right, but the figure says the host was busy.
+   * between processes (src/util/wallClock.ts), so they stay right, but the figure says the host was busy.
    */
   wallClockDriftMs: number;
   throughput?: {
@@ -236,7 +236,7 @@ export function formatReport(r: BenchResults): string {
           ];
         }),
       ]),
-      "stages from labels_log.txt (whole ms): each span is a part of every row's latency, and their p99s do not " +
+      "stages from labels_log.txt (whole ms) and the metric's --row-latency-log: each span is a part of every row's latency, and their p99s do not " +
         "add up; the ceiling's columns: publish -> its joiner has that half (the same hops)",
       '',
     );

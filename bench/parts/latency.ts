@@ -135,6 +135,22 @@ const CEILING_METHOD =
 /** How long a run at `rate` may take beyond its schedule before it is cut (so a slow machine still ends). */
 const GRACE_MS = 10_000;
 
+/** Waits (at most `timeoutMs`) until `file` holds at least `lines` complete lines. */
+async function waitForLines(file: string, lines: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let n = 0;
+    try {
+      const text = readFileSync(file, 'utf8');
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n += 1;
+    } catch {
+      // not created yet
+    }
+    if (n >= lines || Date.now() > deadline) return;
+    await sleep(100);
+  }
+}
+
 /** By id (as in the CSV): the publish time and the time the row was written, from the metric's --row-latency-log. */
 function rowLatencies(file: string): { publishedAt: Map<string, number>; writtenAt: Map<string, number> } {
   const publishedAt = new Map<string, number>();
@@ -206,7 +222,9 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       histogramBuckets(text, 'predstream_end_to_end_seconds'),
       (await atWarmup?.catch(() => undefined)) ?? [],
     );
-    // Read once the metric has stopped: it appends its row latency lines every 100 ms and at its close.
+    // The metric appends its row latency lines every 100 ms: wait for them all, so the figures do not hang
+    // on a clean shutdown (stop() kills a service that takes over 3 s), then read once it has stopped.
+    await waitForLines(latencyLog, rows, 5_000);
     await stopAll(children);
     const { publishedAt, writtenAt } = rowLatencies(latencyLog);
     const samples: number[] = [];

@@ -209,7 +209,7 @@ export const OPTIONS = {
     value: '<path>',
     env: 'PUBLISHED_LOG',
     description:
-      'append a "sent <id> <row> <ms>" line before each publish and "ok <id>" after its confirm to this file (for audits, the chaos test and the bench)',
+      'append a "sent <id> <row> <ms>" line before each publish and "ok <id>" after its confirm to this file (for audits and the chaos test)',
     schema: text('published log path'),
   },
   // model
@@ -259,7 +259,7 @@ export const OPTIONS = {
     value: '<path>',
     env: 'ROW_LATENCY_LOG',
     description:
-      'metric: append "<id> <published ms> <written ms>" for each row once it is in metric_log.csv (publish time from the features header, sub-ms; written every 100 ms; for the bench and audits)',
+      'metric: append "<id> <published ms> <written ms>" for each row once it is in metric_log.csv, when the half that completed it carries the features publish-time header (sub-ms); appended every 100 ms; for the bench and audits',
     schema: text('row latency log path'),
   },
   interval: {

@@ -19,7 +19,8 @@ export function formatRowLatencyLine(idJson: string, publishedAtMs: number, writ
   return `${idJson} ${publishedAtMs.toFixed(3)} ${writtenAtMs.toFixed(3)}\n`;
 }
 
-// Lazy id (a JSON string may hold spaces); the two times are the last two fields.
+// The id is everything before the last two fields (a JSON string may hold spaces); the two times are
+// anchored at the end of the line.
 const LINE = /^(.+) (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/;
 
 /** One line (without its newline); undefined when it is not of this form. The id's JSON is not checked. */

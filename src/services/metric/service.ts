@@ -86,8 +86,10 @@ export async function runMetricService(
       message: { id: string | number; body: number },
       delivery: { receivedAt: number; headers: Record<string, unknown> },
     ) => {
-      const header = Number(delivery.headers[HEADER_PUBLISHED_AT]);
-      const publishedAt = Number.isFinite(header) ? header : undefined;
+      // Only a positive number: Number(null), Number('') or Number(true) would pass for a time.
+      const header = delivery.headers[HEADER_PUBLISHED_AT];
+      const publishedAt =
+        typeof header === 'number' && header > 0 && Number.isFinite(header) ? header : undefined;
       const outcome = await commit.submit({
         label: { queue, id: message.id, value: message.body, receivedAt: delivery.receivedAt },
         publishedAt,
@@ -125,8 +127,11 @@ export async function runMetricService(
   rt.setWorking(true);
   // Consumers close first (their handlers settle after the last group commit), then the store.
   shutdown.add('consumers', async () => {
-    await Promise.all(consumers.map((c) => c.close()));
-    await commit.drain();
+    try {
+      await Promise.all(consumers.map((c) => c.close()));
+    } finally {
+      await commit.drain();
+    }
   });
 
   const ttlMs = config.joinTtl * 1000;

@@ -124,7 +124,7 @@ function migrateFromVersion1(db: Database.Database): void {
 export class SqliteJoinStore implements JoinStore {
   private pendingRows: number;
   /** better-sqlite3's wrapper, built once: `db.transaction(fn)` builds four wrapper functions per call. */
-  private readonly inTransaction: (fn: () => unknown) => unknown;
+  private readonly runInTransaction: (fn: () => unknown) => unknown;
   private readonly stmts: Record<
     | 'getPending'
     | 'putPending'
@@ -173,7 +173,7 @@ export class SqliteJoinStore implements JoinStore {
       clearText: db.prepare('DELETE FROM log_tail WHERE file = ?'),
     };
     this.pendingRows = this.countPendingRows();
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    this.runInTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /** Opens (creating if needed) the state file and takes it for this process alone until close(). */
@@ -223,7 +223,7 @@ export class SqliteJoinStore implements JoinStore {
   /** Runs `fn` in one transaction: all of it is committed or none; durable once `syncWal` resolves. */
   transaction<T>(fn: () => T): T {
     try {
-      return this.inTransaction(fn) as T;
+      return this.runInTransaction(fn) as T;
     } catch (err) {
       // The rollback undid rows the in-memory count already included.
       this.pendingRows = this.countPendingRows();
