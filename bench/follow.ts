@@ -4,9 +4,6 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { wallClockNow } from '../src/util/wallClock.js';
 
-/** Wall-clock ms with sub-millisecond resolution, comparable across processes on one machine. */
-export const nowMs: () => number = wallClockNow;
-
 export interface FollowOptions {
   /** Complete lines (without LF) read in one pass, and when that pass ran. */
   onLines(lines: string[], seenAtMs: number): void;
@@ -71,7 +68,7 @@ export class LineFollower {
         return;
       }
     }
-    const seenAt = nowMs();
+    const seenAt = wallClockNow();
     const size = fstatSync(this.fd).size;
     let lines: string[] = [];
     while (this.offset < size) {

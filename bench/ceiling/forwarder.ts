@@ -1,7 +1,7 @@
 // Ceiling forwarder: turns each features message into a y_pred, like the model service without the model.
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, encodeMessage } from '../../src/contract/wire.js';
-import { nowMs } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import { SamplesBySeq, answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
@@ -13,7 +13,11 @@ const yPred = rt.topology.queues.y_pred;
 let forwarded = 0;
 // Publish-to-delivery latency of each features message, with its sequence number.
 const deliveryLatency = new SamplesBySeq();
-answerStats((fromSeq) => ({ atMs: nowMs(), count: forwarded, latencyMs: deliveryLatency.after(fromSeq) }));
+answerStats((fromSeq) => ({
+  atMs: wallClockNow(),
+  count: forwarded,
+  latencyMs: deliveryLatency.after(fromSeq),
+}));
 
 const consumer = startConsumer({
   conn: rt.conn,
@@ -27,7 +31,7 @@ const consumer = startConsumer({
   async handle(message, delivery) {
     const publishedAt = delivery.headers[HEADER_PUBLISHED_AT];
     if (typeof publishedAt === 'number') {
-      deliveryLatency.add(seqOf(message.id), nowMs() - publishedAt);
+      deliveryLatency.add(seqOf(message.id), wallClockNow() - publishedAt);
     }
     await rt.publisher.publish(yPred.name, encodeMessage<'y_pred'>(message.id, PREDICTION), {
       headers: publishedAt === undefined ? {} : { [HEADER_PUBLISHED_AT]: publishedAt },

@@ -1,7 +1,7 @@
 // Ceiling joiner: consumes y_true and y_pred and counts matched ids in memory, acking at once.
 import { startConsumer } from '../../src/broker/consumer.js';
 import { HEADER_PUBLISHED_AT, idKey } from '../../src/contract/wire.js';
-import { nowMs } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import { SamplesBySeq, answerStats, seqOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 
@@ -17,7 +17,7 @@ answerStats((fromSeq) => {
   const yTrue = received.y_true.after(fromSeq);
   const yPred = received.y_pred.after(fromSeq);
   return {
-    atMs: nowMs(),
+    atMs: wallClockNow(),
     count: matched,
     latencyMs: latency.after(fromSeq),
     ...(yTrue && yPred ? { halvesMs: { y_true: yTrue, y_pred: yPred } } : {}),
@@ -37,7 +37,7 @@ const consumers = (['y_true', 'y_pred'] as const).map((queue) => {
     metrics: rt.metrics,
     handle(message, delivery) {
       const publishedAt = Number(delivery.headers[HEADER_PUBLISHED_AT]);
-      const at = nowMs();
+      const at = wallClockNow();
       if (Number.isFinite(publishedAt)) received[queue].add(seqOf(message.id), at - publishedAt);
       const key = idKey(message.id);
       if (!pending.delete(key)) {

@@ -4,7 +4,7 @@ import { loadDataset } from '../../src/services/features/dataset.js';
 import { createIdGenerator } from '../../src/services/features/messageIds.js';
 import { createPacer, parseRate } from '../../src/services/features/pacer.js';
 import { createRowPicker } from '../../src/services/features/rowPicker.js';
-import { nowMs } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import { answerStats, argOf, tellParent } from './protocol.js';
 import { SERVICE_DEFAULTS, finish, startCeilingProcess } from './runtime.js';
 import { Slots } from './slots.js';
@@ -26,13 +26,13 @@ let sent = 0;
 let confirmed = 0;
 let failure: unknown;
 
-answerStats(() => ({ atMs: nowMs(), count: confirmed }));
+answerStats(() => ({ atMs: wallClockNow(), count: confirmed }));
 
-// The same bodies and headers as the features service; the publish time has sub-ms resolution here
-// (a float in the same header) so the joiner can measure latency in-process.
+// The same bodies and headers as the features service, the publish time read on the same sub-ms wall
+// clock, so the joiner measures latency the way the metric service's --row-latency-log does.
 const publishRow = async (row: number): Promise<void> => {
   const id = ids.next();
-  const headers = { [HEADER_PUBLISHED_AT]: nowMs() };
+  const headers = { [HEADER_PUBLISHED_AT]: wallClockNow() };
   const yTrue = rt.publisher.publish(yTrueQueue.name, encodeMessage<'y_true'>(id, dataset.y[row]!), {
     headers,
   });
@@ -59,7 +59,7 @@ while (!shutdown.isRequested() && failure === undefined && (count === 0 || sent 
     .finally(() => inFlight.release());
 }
 await inFlight.idle();
-if (failure === undefined) tellParent({ type: 'done', count: confirmed, atMs: nowMs() });
+if (failure === undefined) tellParent({ type: 'done', count: confirmed, atMs: wallClockNow() });
 if (failure !== undefined) await finish(shutdown, log, failure);
 // Stay connected until the bench stops us, so it can still read the counters.
 await shutdown.requested;

@@ -1,7 +1,7 @@
 // Part 6: the metric service's memory with many unmatched y_true halves pending, and after the TTL drops them.
 import { AMQP_URL, waitForConsumers } from '../broker.js';
 import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
-import { nowMs } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import { CLI, DATASET, ceilingScript } from '../paths.js';
 import { sampleProcess } from '../proc.js';
 import { CeilingChild, startNode, stop, type Child } from '../processes.js';
@@ -56,7 +56,7 @@ export async function joinMemory(ctx: BenchContext): Promise<JoinMemoryResult> {
     const rssIdleMb = sampleProcess(metric.pid)?.rssMb ?? Number.NaN;
     const pending = async () => sampleValue(await scrape(port), 'predstream_join_pending');
 
-    const started = nowMs();
+    const started = wallClockNow();
     const producer = new CeilingChild(
       'producer',
       ceilingScript('producer'),
@@ -84,7 +84,7 @@ export async function joinMemory(ctx: BenchContext): Promise<JoinMemoryResult> {
     const observe = async () => {
       const p = await pending();
       const rss = sampleProcess(metric.pid)?.rssMb ?? Number.NaN;
-      const s = (nowMs() - started) / 1000;
+      const s = (wallClockNow() - started) / 1000;
       if (s - lastTimeline >= 5 || timeline.length === 0) {
         timeline.push({ s: Math.round(s * 10) / 10, pending: p, rssMb: Math.round(rss) });
         lastTimeline = s;
@@ -108,7 +108,7 @@ export async function joinMemory(ctx: BenchContext): Promise<JoinMemoryResult> {
       if (p > maxPending) {
         maxPending = p;
         rssAtMaxPendingMb = rss;
-        ingestEnd = nowMs();
+        ingestEnd = wallClockNow();
       }
       if (p >= halves) break;
       if (producerDone && p < maxPending) break; // the TTL got there first
@@ -129,7 +129,7 @@ export async function joinMemory(ctx: BenchContext): Promise<JoinMemoryResult> {
       await sleep(250);
       p = (await observe()).p;
     }
-    const expirySeconds = (nowMs() - ingestEnd) / 1000;
+    const expirySeconds = (wallClockNow() - ingestEnd) / 1000;
     await sleep(2_000);
     const rssAfterExpiryMb = sampleProcess(metric.pid)?.rssMb ?? Number.NaN;
     await observe();

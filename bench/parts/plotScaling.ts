@@ -2,7 +2,8 @@
 import { appendFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
-import { LineFollower, nowMs } from '../follow.js';
+import { LineFollower } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import { metricRows, writeMetricCsv } from '../metricCsvGen.js';
 import { CLI, plotServiceBuilt } from '../paths.js';
 import { sampleProcess } from '../proc.js';
@@ -82,7 +83,7 @@ async function measureCase(ctx: BenchContext, rows: number): Promise<PlotScaling
     }
   };
   try {
-    const started = nowMs();
+    const started = wallClockNow();
     plot = startNode(
       'plot',
       CLI,
@@ -113,7 +114,7 @@ async function measureCase(ctx: BenchContext, rows: number): Promise<PlotScaling
       const cpuBefore = sampleProcess(plot.pid)?.cpuSeconds ?? Number.NaN;
       const pngBefore = statSync(path.join(scope.dir, 'error_distribution.png')).mtimeMs;
       appendFileSync(csv, text);
-      const t0 = nowMs();
+      const t0 = wallClockNow();
       const drawn = await waitForDraw(total + appendRows, 60_000);
       const cpuAfter = sampleProcess(plot.pid)?.cpuSeconds ?? Number.NaN;
       if (statSync(path.join(scope.dir, 'error_distribution.png')).mtimeMs <= pngBefore) {

@@ -10,7 +10,8 @@ import {
   type CpuSnapshot,
   type ProcessCost,
 } from '../context.js';
-import { LineFollower, nowMs } from '../follow.js';
+import { LineFollower } from '../follow.js';
+import { wallClockNow } from '../../src/util/wallClock.js';
 import path from 'node:path';
 import { startCeiling, startPipeline } from '../pipeline.js';
 import { stopAll, type Child } from '../processes.js';
@@ -129,7 +130,7 @@ export async function pipelineThroughput(
   });
   const rowCount = () => {
     follower.pass();
-    return { rows: rows - 1, atMs: nowMs() }; // minus the header
+    return { rows: rows - 1, atMs: wallClockNow() }; // minus the header
   };
   try {
     const pipeline = await startPipeline(ctx, scope, { withPlot: true });

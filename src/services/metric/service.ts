@@ -22,6 +22,7 @@ interface Half {
   label: LabelMessage;
   publishedAt: number | undefined;
 }
+
 /**
  * Batches applied and waiting for their disk sync at once. The store applies a batch synchronously and
  * shares one WAL sync among all batches committed before it began, so the next batch need not wait for
