@@ -1,21 +1,21 @@
 // Where a pipeline row's latency goes, from the metric's labels_log.txt: when each half was received, when
-// its row was put in a batch, and when the row was written (--row-latency-log). Pure: the caller reads the files.
+// its row was joined, and when the row was written (--row-latency-log). Pure: the caller reads the files.
 import { summariseLatency, type LatencySummary } from './stats.js';
 
 /** The stages in order; each is a span of every measured row's publish-to-row latency. */
-export const STAGES = ['yTrueReceived', 'yPredReceived', 'batched', 'written'] as const;
+export const STAGES = ['yTrueReceived', 'yPredReceived', 'joined', 'written'] as const;
 export type StageName = (typeof STAGES)[number];
 
 export const STAGE_LABELS: Record<StageName, string> = {
   yTrueReceived: 'publish -> metric has y_true',
   yPredReceived: 'publish -> metric has y_pred (via model)',
-  batched: 'later half in -> row in a commit',
-  written: 'row in a commit -> written to the CSV',
+  joined: 'later half in -> row joined',
+  written: 'row joined -> written to the CSV',
 };
 
 export type StageSamples = Record<StageName, number[]>;
 
-/** The times (ms) labels_log.txt gives one id: each half's receipt, and the row's place in a commit. */
+/** The times (ms) labels_log.txt gives one id: each half's receipt, and when its row was joined. */
 export interface LabelTimes {
   yTrue?: number;
   yPred?: number;
@@ -60,7 +60,7 @@ export function stageSamples(
   writtenAt: ReadonlyMap<string, number>,
   measured: (id: string) => boolean,
 ): StageSamples {
-  const out: StageSamples = { yTrueReceived: [], yPredReceived: [], batched: [], written: [] };
+  const out: StageSamples = { yTrueReceived: [], yPredReceived: [], joined: [], written: [] };
   for (const [id, written] of writtenAt) {
     const sent = sentAt.get(id);
     const t = labels.get(id);
@@ -68,7 +68,7 @@ export function stageSamples(
     if (t.row === undefined) continue;
     out.yTrueReceived.push(t.yTrue - sent);
     out.yPredReceived.push(t.yPred - sent);
-    out.batched.push(t.row - Math.max(t.yTrue, t.yPred));
+    out.joined.push(t.row - Math.max(t.yTrue, t.yPred));
     out.written.push(written - t.row);
   }
   return out;

@@ -242,7 +242,8 @@ export const OPTIONS = {
     value: '<n>',
     env: 'BATCH_SIZE',
     default: '500',
-    description: 'metric: messages written per group commit (one fsync each), at most',
+    description:
+      'metric: messages acked per group commit (one fsync each), at most; rows are written as their pairs complete',
     schema: positiveInt,
   },
   batchWait: {

@@ -45,7 +45,7 @@ describe('bench latency stages (from the metric labels_log.txt)', () => {
     expect(s).toEqual({
       yTrueReceived: [2, 2],
       yPredReceived: [5, 1],
-      batched: [4, 1],
+      joined: [4, 1],
       written: [1.5, 7],
     });
   });

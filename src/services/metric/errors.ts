@@ -9,6 +9,8 @@ export type MetricStoreErrorCode =
   | 'CSV_UNUSABLE'
   /** metric_state.sqlite contradicts itself (a bug, or a file edited by hand). */
   | 'STATE_CORRUPT'
+  /** A statement on metric_state.sqlite failed with rows already written: the service must restart and repair. */
+  | 'STATE_FAILED'
   /** A disk sync failed: what was written since may be lost, so the service must restart and repair. */
   | 'SYNC_FAILED';
 

@@ -60,8 +60,7 @@ export function parseCsvNumber(field: string | undefined): number | null {
   return Number.isNaN(n) ? null : n;
 }
 
-/** One line of labels_log.txt: `<ISO time> queue=<q> id=<json id> value=<v>`. Ids hold no control characters. */
-/** The line for a row joined and written: received y_true, received y_pred, then this, per id. */
+/** The line for a row joined and written (the time is now): received y_true, received y_pred, then this, per id. */
 export function formatRowLabelLine(row: MetricRow): string {
   return (
     `${new Date().toISOString()} row id=${idKey(row.id)} y_true=${String(row.yTrue)} ` +
@@ -69,6 +68,7 @@ export function formatRowLabelLine(row: MetricRow): string {
   );
 }
 
+/** One line of labels_log.txt: `<ISO time> queue=<q> id=<json id> value=<v>`. Ids hold no control characters. */
 export function formatLabelLine(message: LabelMessage): string {
   const at = new Date(message.receivedAt).toISOString();
   return `${at} queue=${message.queue} id=${idKey(message.id)} value=${String(message.value)}\n`;

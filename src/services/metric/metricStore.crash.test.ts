@@ -17,7 +17,7 @@ const IDS = 1500;
 const BATCH = 40;
 
 // The worker replays a fixed, shuffled list of halves from argv[3] on, printing "acked <n>" after
-// each batch is durable; ids mix numbers, plain strings and formula-like strings.
+// each group is durable; ids mix numbers, plain strings and formula-like strings.
 const WORKER = `
 import { MetricStore } from './out/services/metric/metricStore.js';
 const [logsDir, startArg] = process.argv.slice(2);
@@ -38,7 +38,13 @@ const store = await MetricStore.open(logsDir, { lockTimeoutMs: 10000 });
 process.stdout.write('recovery ' + store.recovery.action + ' ' + store.recovery.cutBytes + '\\n');
 for (let i = Number(startArg); i < halves.length; i += BATCH) {
   const end = Math.min(i + BATCH, halves.length);
-  await store.applyBatch(halves.slice(i, end).map((h) => ({ ...h, receivedAt: Date.now() })));
+  // As the service does: each half joined as it comes (a row is written when its pair completes), turns
+  // of the event loop between them, then one commit for the group; acked once that is durable.
+  for (let j = i; j < end; j++) {
+    store.join({ ...halves[j], receivedAt: Date.now() });
+    if (j % 8 === 7) await new Promise((r) => setImmediate(r));
+  }
+  await store.commit();
   process.stdout.write('acked ' + end + '\\n');
 }
 await store.close();

@@ -144,29 +144,132 @@ describe('MetricStore', () => {
     expect(await csvText()).toBe(before);
   });
 
-  it('writes nothing for a batch whose commit failed, and writes it once when redelivered', async () => {
+  it('fails for good when a COMMIT fails; the rows it wrote stay, and count as written after the restart', async () => {
     const store = await openStore();
     await store.applyBatch(pairs(0, 3));
-    const before = await csvText();
     // Fail the next COMMIT (as a full disk or an I/O error would).
-    const state = (store as unknown as { state: { transaction<T>(fn: () => T): T } }).state;
-    const transaction = state.transaction.bind(state);
-    state.transaction = <T>(fn: () => T): T => {
-      state.transaction = transaction; // once
-      return transaction(() => {
-        fn();
-        throw new Error('disk I/O error');
-      });
+    const state = (store as unknown as { state: { commit(): void } }).state;
+    state.commit = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     };
-    await expect(store.applyBatch(pairs(3, 6))).rejects.toThrow('disk I/O error');
-    expect(await csvText()).toBe(before);
-    expect(store.rowsWritten()).toBe(3);
-    // Nothing was acked, so the same halves come again: each id gets its row once.
-    await store.applyBatch(pairs(3, 6));
+    const error = await store.applyBatch(pairs(3, 6)).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(MetricStoreError);
+    expect((error as MetricStoreError).code).toBe('STATE_FAILED');
+    expect((error as Error).message).toMatch(/disk is full.*restart the metric service/);
+    await expect(store.failed).resolves.toBe(error);
+    expect(() => store.join(msg('y_true', 'late', 1))).toThrow(error as Error);
+    // The rows were written as their pairs completed, before the COMMIT.
     await expectEachOnce(range(0, 6));
-    const reopened = await reopen(store);
-    expect(reopened.recovery.action).toBe('none');
+    await crash(store);
+    // Nothing of the failed group was acked, so its halves come again: they add no row.
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('import-tail');
+    const again = await reopened.applyBatch(pairs(3, 6));
+    expect(again.counts).toMatchObject({ duplicate: 6, matched: 0 });
+    expect(reopened.pendingCount()).toBe(0);
     await expectEachOnce(range(0, 6));
+  });
+
+  it('fails for good when a statement fails mid-group, and after the restart writes each id once', async () => {
+    const store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    const state = (store as unknown as { state: { markDone(...args: unknown[]): void } }).state;
+    const markDone = state.markDone.bind(state);
+    let calls = 0;
+    state.markDone = (...args) => {
+      calls += 1;
+      if (calls === 3) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      markDone(...args);
+    };
+    const group = pairs(2, 8);
+    let joined = 0;
+    const error = (() => {
+      try {
+        for (const m of group) {
+          store.join(m);
+          joined += 1;
+        }
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect((error as MetricStoreError).code).toBe('STATE_FAILED');
+    expect(joined).toBe(5); // ids 2 and 3 joined, then id 4's second half failed
+    await expect(store.commit()).rejects.toBe(error);
+    await expectEachOnce(range(0, 4));
+    await crash(store);
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('import-tail');
+    await reopened.applyBatch(group);
+    await expectEachOnce(range(0, 8));
+    expect(reopened.pendingCount()).toBe(0);
+  });
+
+  it('writes a row as soon as its later half is joined; the labels and the durability come with the commit', async () => {
+    const store = await openStore();
+    const labelsAtOpen = await readFile(labelsPath, 'utf8');
+    expect(store.join(msg('y_pred', 'a', 4)).kind).toBe('pending');
+    expect((await csvRecords()).slice(1)).toEqual([]);
+    const outcome = store.join(msg('y_true', 'a', 1));
+    expect(outcome).toMatchObject({ kind: 'matched', row: { id: 'a', yTrue: 1, yPred: 4 } });
+    expect((await csvRecords()).slice(1)).toEqual([['a', '1', '4', '3']]);
+    expect(store.rowsWritten()).toBe(1);
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    expect(await readFile(labelsPath, 'utf8')).toBe(labelsAtOpen);
+
+    const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
+    const syncWal = state.syncWal.bind(state);
+    let release!: () => void;
+    state.syncWal = () => syncWal().then(() => new Promise<void>((r) => (release = r)));
+    let durable = false;
+    const committed = store.commit().then(() => (durable = true));
+    const labelLines = (await readFile(labelsPath, 'utf8')).slice(labelsAtOpen.length).trimEnd().split('\n');
+    expect(labelLines).toHaveLength(3);
+    expect(labelLines[2]).toMatch(/ row id="a" y_true=1 y_pred=4 absolute_error=3$/);
+    // A commit with no group open waits for the last one.
+    let alsoDurable = false;
+    const nothingOpen = store.commit().then(() => (alsoDurable = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect([durable, alsoDurable]).toEqual([false, false]);
+    state.syncWal = syncWal;
+    release();
+    await Promise.all([committed, nothingOpen]);
+    expect([durable, alsoDurable]).toEqual([true, true]);
+  });
+
+  it('commits an open group on close, and expires halves inside one', async () => {
+    let store = await openStore(NO_FILE_SYNC);
+    store.join(msg('y_true', 'old', 1));
+    await store.commit();
+    for (const m of pairs(0, 2)) store.join(m);
+    store.join(msg('y_true', 'waiting', 7));
+    // Expiry runs between joins, inside the open group; only the half received long ago goes.
+    const later = { ...msg('y_true', 'fresh', 2), receivedAt: T0 + 60_000 };
+    store.join(later);
+    expect(store.expire(T0 + 60_000, 30_000)).toBe(2);
+    expect(store.pendingCount()).toBe(1);
+    store = await reopen(store);
+    expect(store.recovery.action).toBe('none');
+    expect(store.pendingCount()).toBe(1);
+    await expectEachOnce(range(0, 2));
+    const result = await store.applyBatch([msg('y_pred', 'fresh', 3), msg('y_pred', 'waiting', 1)]);
+    expect(result.outcomes.map((o) => o.kind)).toEqual(['matched', 'pending']);
+  });
+
+  it('takes the rows written by a group a crash caught before its COMMIT as written', async () => {
+    const store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    for (const m of pairs(2, 5)) store.join(m);
+    store.join(msg('y_true', 'half', 1));
+    await crash(store); // the state as committed: without the open group
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('import-tail');
+    expect(reopened.rowsWritten()).toBe(5);
+    // Never acked, so every half of the group comes again; only the lone half is taken anew.
+    const again = await reopened.applyBatch([...pairs(2, 5), msg('y_true', 'half', 1)]);
+    expect(again.counts).toMatchObject({ duplicate: 6, pending: 1, matched: 0 });
+    await expectEachOnce(range(0, 5));
   });
 
   it('resolves a batch (the caller then acks it) only after the state’s WAL is synced', async () => {
@@ -227,13 +330,29 @@ describe('MetricStore', () => {
     await expect(store.applyBatch(pairs(2, 4))).rejects.toBe(error);
   });
 
-  it('writes a batch whose file write failed again before the next one', async () => {
+  it('writes the group’s rows again at its commit when a row’s write failed', async () => {
     const store = await openStore();
     const csv = (store as unknown as { csv: { writeAtSync(data: Buffer, at: number): void } }).csv;
     const writeAtSync = csv.writeAtSync.bind(csv);
     csv.writeAtSync = (data, at) => {
       csv.writeAtSync = writeAtSync; // once
       writeAtSync(data.subarray(0, 7), at); // part of it got in, then the disk was full
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    const result = await store.applyBatch(pairs(0, 3));
+    expect(result.counts.matched).toBe(3);
+    await expectEachOnce(range(0, 3));
+    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+  });
+
+  it('writes a group whose writes failed at its commit too again before the next one', async () => {
+    const store = await openStore();
+    const csv = (store as unknown as { csv: { writeAtSync(data: Buffer, at: number): void } }).csv;
+    const writeAtSync = csv.writeAtSync.bind(csv);
+    let failures = 2; // the first row's write, then the commit's write of the group's rows
+    csv.writeAtSync = (data, at) => {
+      if (failures-- <= 0) return writeAtSync(data, at);
+      writeAtSync(data.subarray(0, 7), at);
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
     await expect(store.applyBatch(pairs(0, 3))).rejects.toThrow('ENOSPC');

@@ -39,23 +39,44 @@ interface FileEnds {
   synced: number;
 }
 
-/** A batch's text that did not (fully) reach its files: written again before the next batch. */
+/** A group's text that did not (fully) reach its files: written again before the next group. */
 interface Unwritten {
   csv?: { bytes: Buffer; at: number };
   labels: { bytes: Buffer; at: number };
 }
 
+/** The halves joined since the last commit, inside the state's open transaction. */
+interface OpenGroup {
+  /** Where the group's rows start in metric_log.csv. */
+  csvAt: number;
+  /** Its rows, as written there. */
+  csvText: string;
+  rows: number;
+  /** A line per message, then (`rowLabelText`) a line per row: appended to labels_log.txt at commit. */
+  labelText: string;
+  rowLabelText: string;
+  /** A row's write failed (a full disk, say): no more rows are written until `commit` writes them all. */
+  csvWriteFailed: boolean;
+}
+
 /**
- * Each batch is one SQLite transaction holding its join changes and the exact text it adds to
- * metric_log.csv and labels_log.txt. Right after its COMMIT the text goes to the files (synchronous
- * writes into the page cache, a few microseconds each), and the batch is durable, so safe to ack, once
- * the state's WAL is synced: one fdatasync, shared by every batch committed before it began
- * (createCoalescedSync). So a batch costs one disk sync, never hands a write to another thread, and the
- * next batch can be applied while earlier ones wait for that sync.
+ * The halves joined since the last commit form a group: one SQLite transaction, open from the group's first
+ * half until `commit`. A half that completes a pair has its row written into metric_log.csv at once
+ * (a synchronous write into the page cache, a few microseconds), so a reader sees the row as soon as its
+ * later half arrives. `commit` adds the group's text (its rows, and a line per message and per row for
+ * labels_log.txt) to the state, COMMITs, appends the label lines, and resolves once the state's WAL is
+ * synced: only then may the group's messages be acked. That sync is one fdatasync, shared by every group
+ * committed before it began (createCoalescedSync), so the next group can be joined and committed while
+ * earlier ones wait for the disk.
  *
- * The two files are synced lazily (every `fileSyncMs`); until a file is synced past a batch's text, the
- * state keeps that text, and start-up (recovery.ts) writes again whatever a crash kept from the disk.
- * Written ids are remembered for good (table `done`), so a redelivery after a crash adds no row.
+ * Rows written before their group's COMMIT are safe: if the process dies first, start-up (recovery.ts)
+ * finds them past the state's checkpoint and takes their ids as written (`import-tail`), so their halves,
+ * never acked, come again and add nothing. For the same reason a failed statement or COMMIT fails the
+ * store instead of being rolled back in place: the restart repairs.
+ *
+ * The two files are synced lazily (every `fileSyncMs`); until a file is synced past a group's text, the
+ * state keeps that text, and start-up writes again whatever a crash kept from the disk. Written ids are
+ * remembered for good (table `done`), so a redelivery after a crash adds no row.
  *
  * A failed disk sync leaves the store failed (`failed` resolves): what was written since may be lost
  * without a trace in this process (Linux may drop the pages), so the service must restart and repair.
@@ -68,6 +89,9 @@ export class MetricStore {
   readonly failed = new Promise<MetricStoreError>((r) => (this.reportFailure = r));
   private readonly walSync: CoalescedSync;
   private unwritten: Unwritten | undefined;
+  private group: OpenGroup | undefined;
+  /** Resolves once the last group committed (and every one before it) is durable. */
+  private lastCommit: Promise<void> = Promise.resolve();
   // A file sync finished: the next transaction drops the text it covers from the state.
   private forgetDue = false;
   private fileSync: Promise<void> | undefined;
@@ -138,16 +162,94 @@ export class MetricStore {
   }
 
   /**
-   * Joins the batch and writes its text, at once (in call order), then resolves when that is durable:
-   * the caller acks every message except the conflicts, which it dead-letters. If it rejects, ack none
-   * of them: redelivered, they are recognised and their rows still written exactly once.
+   * Joins one half into the open group (opening one if needed) and says what happened. If it completes a
+   * pair, its row is in metric_log.csv when this returns. Nothing is durable, so nothing may be acked,
+   * until a `commit` called after this resolves. Throws if the store is closed or failed; a failed
+   * statement fails the store (restart: start-up repairs).
+   */
+  join(message: LabelMessage): JoinOutcome {
+    if (this.closed) throw new Error('MetricStore is closed: open it again to join halves');
+    if (this.failure) throw this.failure;
+    const group = this.group ?? this.openGroup();
+    let outcome: JoinOutcome;
+    try {
+      outcome = applyMessage(this.state, message);
+    } catch (err) {
+      throw this.fail('state', err);
+    }
+    group.labelText += formatLabelLine(message);
+    if (outcome.kind === 'matched') this.writeRow(group, outcome.row);
+    return outcome;
+  }
+
+  /**
+   * Commits the open group, appends its label lines, and resolves once it and every group before it are
+   * durable: then the caller acks every message joined before this call, except the conflicts, which it
+   * dead-letters. If it rejects, ack none of them: redelivered, they are recognised and their rows still
+   * written exactly once.
+   */
+  commit(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const group = this.group;
+    // Every half joined so far went into a group committed already (by a call made after it was joined).
+    if (!group) return this.lastCommit;
+    this.group = undefined;
+    const labelsAt = this.labelsEnds.end;
+    const labelsText = group.labelText + group.rowLabelText;
+    const forget = this.forgetDue;
+    try {
+      if (forget) {
+        this.state.forgetSyncedText('csv', this.csvEnds.synced);
+        this.state.forgetSyncedText('labels', this.labelsEnds.synced);
+      }
+      this.state.addBatchText({
+        csv: group.rows > 0 ? { offset: group.csvAt, text: group.csvText, rows: this.rows } : undefined,
+        labels: { offset: labelsAt, text: labelsText },
+      });
+      this.state.commit();
+    } catch (err) {
+      return Promise.reject(this.fail('state', err));
+    }
+    if (forget) this.forgetDue = false;
+
+    // Committed (not yet durable): the state says the files go on with this text, so write it there.
+    const written: Unwritten = {
+      ...(group.csvWriteFailed
+        ? { csv: { bytes: Buffer.from(group.csvText, 'utf8'), at: group.csvAt } }
+        : {}),
+      labels: { bytes: Buffer.from(labelsText, 'utf8'), at: labelsAt },
+    };
+    this.labelsEnds.end += written.labels.bytes.length;
+    try {
+      this.write(written);
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      this.scheduleFileSync();
+    }
+    this.lastCommit = this.walSync.afterCommit().then(undefined, (err: unknown) => {
+      throw this.fail('metric_state.sqlite-wal', err);
+    });
+    return this.lastCommit;
+  }
+
+  /**
+   * Joins the batch (its rows are in the file when this returns) and commits it: `join` for each message,
+   * then `commit`. The caller acks as `commit` says.
    */
   applyBatch(messages: readonly LabelMessage[]): Promise<BatchResult> {
-    if (this.closed)
-      return Promise.reject(new Error('MetricStore is closed: open it again to apply batches'));
-    if (this.failure) return Promise.reject(this.failure);
     try {
-      return this.apply(messages);
+      if (this.closed) throw new Error('MetricStore is closed: open it again to apply batches');
+      if (this.failure) throw this.failure;
+      const counts: BatchResult['counts'] = { pending: 0, matched: 0, duplicate: 0, conflict: 0 };
+      if (messages.length === 0) {
+        if (this.unwritten) this.writeAgain(this.unwritten);
+        return Promise.resolve({ outcomes: [], rows: [], counts });
+      }
+      const outcomes = messages.map((m) => this.join(m));
+      const rows = outcomes.flatMap((o) => (o.kind === 'matched' ? [o.row] : []));
+      for (const o of outcomes) counts[o.kind] += 1;
+      return this.commit().then(() => ({ outcomes, rows, counts }));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -177,6 +279,7 @@ export class MetricStore {
    * to repair. `close` does it; the batches applied so far must be durable first (it waits for them).
    */
   async syncFiles(): Promise<void> {
+    if (this.group && !this.failure) await this.commit();
     clearTimeout(this.fileSyncTimer);
     this.fileSyncTimer = undefined;
     await this.walSync.idle();
@@ -200,52 +303,52 @@ export class MetricStore {
       // The state still holds the text: the next start writes it again where needed.
     }
     await Promise.allSettled([this.csv.close(), this.labels.close()]);
+    // A failed store may have a group open: its halves were never acked, and its rows are repaired at start.
+    this.group = undefined;
+    try {
+      this.state.rollback();
+    } catch {
+      // closing rolls it back anyway
+    }
     this.state.close();
   }
 
-  private apply(messages: readonly LabelMessage[]): Promise<BatchResult> {
+  /** Begins the state's transaction for a new group, first writing again a group whose writes failed. */
+  private openGroup(): OpenGroup {
     if (this.unwritten) this.writeAgain(this.unwritten);
-    const counts: BatchResult['counts'] = { pending: 0, matched: 0, duplicate: 0, conflict: 0 };
-    if (messages.length === 0) return Promise.resolve({ outcomes: [], rows: [], counts });
-
-    const csvAt = this.csvEnds.end;
-    const labelsAt = this.labelsEnds.end;
-    const forget = this.forgetDue;
-    const { outcomes, rows, csvText, labelsText } = this.state.transaction(() => {
-      const outcomes = messages.map((m) => applyMessage(this.state, m));
-      const rows = outcomes.flatMap((o) => (o.kind === 'matched' ? [o.row] : []));
-      const csvText = formatRows(rows, this.recordDelimiter);
-      const labelsText = messages.map(formatLabelLine).join('') + rows.map(formatRowLabelLine).join('');
-      if (forget) {
-        this.state.forgetSyncedText('csv', this.csvEnds.synced);
-        this.state.forgetSyncedText('labels', this.labelsEnds.synced);
-      }
-      this.state.addBatchText({
-        csv: rows.length > 0 ? { offset: csvAt, text: csvText, rows: this.rows + rows.length } : undefined,
-        labels: { offset: labelsAt, text: labelsText },
-      });
-      return { outcomes, rows, csvText, labelsText };
-    });
-    if (forget) this.forgetDue = false;
-
-    // Committed (not yet durable): the state says the files go on with this text, so write it there.
-    const batch: Unwritten = {
-      ...(csvText !== '' ? { csv: { bytes: Buffer.from(csvText, 'utf8'), at: csvAt } } : {}),
-      labels: { bytes: Buffer.from(labelsText, 'utf8'), at: labelsAt },
+    try {
+      this.state.begin();
+    } catch (err) {
+      throw this.fail('state', err);
+    }
+    this.group = {
+      csvAt: this.csvEnds.end,
+      csvText: '',
+      rows: 0,
+      labelText: '',
+      rowLabelText: '',
+      csvWriteFailed: false,
     };
-    this.csvEnds.end += batch.csv?.bytes.length ?? 0;
-    this.labelsEnds.end += batch.labels.bytes.length;
-    this.rows += rows.length;
-    this.write(batch);
-    this.scheduleFileSync();
+    return this.group;
+  }
 
-    for (const o of outcomes) counts[o.kind] += 1;
-    return this.walSync.afterCommit().then(
-      () => ({ outcomes, rows, counts }),
-      (err: unknown) => {
-        throw this.fail('metric_state.sqlite-wal', err);
-      },
-    );
+  /** Writes a joined row at the end of metric_log.csv now; if that fails, `commit` writes the group's rows. */
+  private writeRow(group: OpenGroup, row: MetricRow): void {
+    const text = formatRows([row], this.recordDelimiter);
+    const bytes = Buffer.from(text, 'utf8');
+    if (!group.csvWriteFailed) {
+      try {
+        this.csv.writeAtSync(bytes, this.csvEnds.end);
+      } catch {
+        // Part of it may be in: the group's text is written again at its offset, after its COMMIT.
+        group.csvWriteFailed = true;
+      }
+    }
+    group.csvText += text;
+    group.rows += 1;
+    group.rowLabelText += formatRowLabelLine(row);
+    this.csvEnds.end += bytes.length;
+    this.rows += 1;
   }
 
   private write(batch: Unwritten): void {
@@ -308,12 +411,20 @@ export class MetricStore {
     this.labelsEnds.synced = Math.max(this.labelsEnds.synced, labelsTo);
   }
 
+  /** Fails the store for good: a sync of `what` failed, or (`'state'`) a statement on the join state. */
   private fail(what: string, cause: unknown): MetricStoreError {
-    this.failure ??= new MetricStoreError(
-      'SYNC_FAILED',
-      `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; restart the metric service, which repairs its logs from metric_state.sqlite at start`,
-      { cause },
-    );
+    this.failure ??=
+      what === 'state'
+        ? new MetricStoreError(
+            'STATE_FAILED',
+            `updating ${STATE_FILE_NAME} failed (${String(cause)}): rows written to ${METRIC_LOG_FILE_NAME} since its last commit are not in it; restart the metric service, which takes them as written at start (if the disk is full, free space first)`,
+            { cause },
+          )
+        : new MetricStoreError(
+            'SYNC_FAILED',
+            `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; restart the metric service, which repairs its logs from metric_state.sqlite at start`,
+            { cause },
+          );
     this.reportFailure(this.failure);
     return this.failure;
   }

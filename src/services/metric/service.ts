@@ -11,22 +11,16 @@ import { writeFileAtomic } from '../../util/atomicWrite.js';
 import { startBrokerRuntime } from '../runtime.js';
 import { LatencyWindow } from './latencyWindow.js';
 import { createGroupCommit } from './groupCommit.js';
-import type { JoinOutcome, LabelMessage, LabelQueue } from './join.js';
+import type { JoinOutcome, LabelQueue } from './join.js';
 import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
 import { RowLatencyLog } from './rowLatencyLog.js';
 
 const EXPIRE_BATCH = 10_000;
 
-/** A received half, with the publish time its header carried (none from a publisher without it). */
-interface Half {
-  label: LabelMessage;
-  publishedAt: number | undefined;
-}
-
 /**
- * Batches applied and waiting for their disk sync at once. The store applies a batch synchronously and
- * shares one WAL sync among all batches committed before it began, so the next batch need not wait for
- * the previous one's sync; this only bounds the memory of a stalled disk.
+ * Commits waiting for their disk sync at once. The store commits a group synchronously and shares one
+ * WAL sync among all groups committed before it began, so the next group need not wait for the
+ * previous one's sync; this only bounds the memory of a stalled disk.
  */
 const MAX_BATCHES_IN_FLIGHT = 16;
 
@@ -58,26 +52,17 @@ export async function runMetricService(
   const latencies = new LatencyWindow(1000);
   let expired = 0;
   let duplicates = 0;
-  const commit = createGroupCommit<Half, JoinOutcome>({
+  // Halves are joined (and rows written) as they arrive; a group commit makes them durable, then acks them.
+  const commit = createGroupCommit<JoinOutcome, JoinOutcome>({
     maxSize: config.batchSize,
     maxWaitMs: config.batchWait,
     maxInFlight: MAX_BATCHES_IN_FLIGHT,
-    async flush(batch) {
-      // applyBatch writes the batch's rows into metric_log.csv before it returns, and resolves once durable.
-      const applied = store.applyBatch(batch.map((h) => h.label));
-      const writtenAt = rowLatency ? wallClockNow() : 0;
-      const result = await applied;
-      if (rowLatency) {
-        result.outcomes.forEach((o, i) => {
-          const publishedAt = batch[i]!.publishedAt;
-          if (o.kind === 'matched' && publishedAt !== undefined)
-            rowLatency.add(o.key, publishedAt, writtenAt);
-        });
-      }
-      metrics.rowsWritten.inc(result.rows.length);
+    async flush(outcomes) {
+      // Covers every half joined before this call, so all of this batch's.
+      await store.commit();
       metrics.joinPending.set(store.pendingCount());
       metrics.csvBytes.set(store.csvBytes());
-      return result.outcomes;
+      return outcomes;
     },
   });
 
@@ -91,10 +76,18 @@ export async function runMetricService(
       const header = delivery.headers[HEADER_PUBLISHED_AT];
       const publishedAt =
         typeof header === 'number' && header > 0 && Number.isFinite(header) ? header : undefined;
-      const outcome = await commit.submit({
-        label: { queue, id: message.id, value: message.body, receivedAt: delivery.receivedAt },
-        publishedAt,
+      const joined = store.join({
+        queue,
+        id: message.id,
+        value: message.body,
+        receivedAt: delivery.receivedAt,
       });
+      if (joined.kind === 'matched') {
+        // The row is in metric_log.csv now; it is acked (and counts for the latency metric) once durable.
+        if (rowLatency && publishedAt !== undefined) rowLatency.add(joined.key, publishedAt, wallClockNow());
+        metrics.rowsWritten.inc();
+      }
+      const outcome = await commit.submit(joined);
       if (outcome.kind === 'conflict') return { deadLetter: outcome.reason };
       if (outcome.kind === 'duplicate') {
         duplicates += 1;

@@ -141,7 +141,10 @@ export class SqliteJoinStore implements JoinStore {
     | 'addText'
     | 'readText'
     | 'forgetText'
-    | 'clearText',
+    | 'clearText'
+    | 'begin'
+    | 'commit'
+    | 'rollback',
     Statement
   >;
 
@@ -171,6 +174,9 @@ export class SqliteJoinStore implements JoinStore {
       readText: db.prepare('SELECT offset, end_offset, text FROM log_tail WHERE file = ? ORDER BY seq'),
       forgetText: db.prepare('DELETE FROM log_tail WHERE file = ? AND end_offset <= ?'),
       clearText: db.prepare('DELETE FROM log_tail WHERE file = ?'),
+      begin: db.prepare('BEGIN'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
     };
     this.pendingRows = this.countPendingRows();
     this.runInTransaction = db.transaction((fn: () => unknown) => fn());
@@ -229,6 +235,29 @@ export class SqliteJoinStore implements JoinStore {
       this.pendingRows = this.countPendingRows();
       throw err;
     }
+  }
+
+  /**
+   * Opens a transaction that stays open across calls (and turns of the event loop) until `commit` or
+   * `rollback`; `transaction()` inside it becomes a savepoint of it.
+   */
+  begin(): void {
+    this.stmts.begin.run();
+  }
+
+  /** Commits what `begin` opened; durable once `syncWal` resolves. */
+  commit(): void {
+    this.stmts.commit.run();
+  }
+
+  /** Undoes what `begin` opened, if it is still open (SQLite rolls back by itself after some errors). */
+  rollback(): void {
+    if (this.db.inTransaction) this.stmts.rollback.run();
+    this.pendingRows = this.countPendingRows();
+  }
+
+  get inTransaction(): boolean {
+    return this.db.inTransaction;
   }
 
   getPending(key: string): PendingHalf | undefined {
