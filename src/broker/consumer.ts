@@ -33,6 +33,12 @@ export interface ConsumeOptions<Q extends QueueName> {
   retryPublisher: ConfirmPublisher;
   log: Logger;
   metrics: ServiceMetrics;
+  /**
+   * True for an error that is the service's own trouble, not the message's (a failed disk, say): the
+   * message goes back to the queue as it is, without counting an attempt, so it is never dead-lettered
+   * for it. The service must stop or recover, or RabbitMQ keeps delivering it.
+   */
+  isServiceFault?(err: unknown): boolean;
   handle(message: WireMessage<Q>, delivery: Delivery): Promise<HandleResult> | HandleResult;
 }
 
@@ -43,8 +49,9 @@ function attemptsOf(headers: Record<string, unknown> | undefined): number {
 
 /**
  * Starts consuming. Ack only after the handler's effect is durable (the handler resolves then).
- * A broker or connection error during handling requeues the message (nothing is lost);
- * any other error sends it back with an attempt count, and dead-letters it after maxAttempts.
+ * A broker or connection error during handling, or one `isServiceFault` claims, requeues the message
+ * (nothing is lost); any other error sends it back with an attempt count, and dead-letters it after
+ * maxAttempts.
  */
 export function startConsumer<Q extends QueueName>(opts: ConsumeOptions<Q>): Consumer {
   const { queue, log, metrics } = opts;
@@ -85,6 +92,13 @@ export function startConsumer<Q extends QueueName>(opts: ConsumeOptions<Q>): Con
         // Broker trouble (a closed channel, a lost connection, a publish timeout) is not the message's
         // fault: let RabbitMQ requeue it, without counting an attempt.
         if (err instanceof AMQPError) throw err;
+        if (opts.isServiceFault?.(err)) {
+          log.warn(
+            { queue: queue.name, err: err instanceof Error ? err.message : String(err) },
+            'the service cannot process messages now; the message goes back to its queue',
+          );
+          throw err;
+        }
         const attempts = attemptsOf(headers) + 1;
         const why = err instanceof Error ? err.message : String(err);
         if (attempts >= opts.maxAttempts) {

@@ -11,6 +11,10 @@ export type MetricStoreErrorCode =
   | 'STATE_CORRUPT'
   /** A statement on metric_state.sqlite failed with rows already written: the service must restart and repair. */
   | 'STATE_FAILED'
+  /** A write to metric_log.csv or labels_log.txt failed (a full disk, say): restart and repair. */
+  | 'WRITE_FAILED'
+  /** The store was used after close(). */
+  | 'CLOSED'
   /** A disk sync failed: what was written since may be lost, so the service must restart and repair. */
   | 'SYNC_FAILED';
 

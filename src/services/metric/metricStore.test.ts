@@ -330,39 +330,51 @@ describe('MetricStore', () => {
     await expect(store.applyBatch(pairs(2, 4))).rejects.toBe(error);
   });
 
-  it('writes the group’s rows again at its commit when a row’s write failed', async () => {
+  it('fails for good when a row’s write fails (a full disk); after the restart each id is written once', async () => {
     const store = await openStore();
+    await store.applyBatch(pairs(0, 2));
     const csv = (store as unknown as { csv: { writeAtSync(data: Buffer, at: number): void } }).csv;
     const writeAtSync = csv.writeAtSync.bind(csv);
+    let writes = 0;
     csv.writeAtSync = (data, at) => {
-      csv.writeAtSync = writeAtSync; // once
+      if (++writes < 2) return writeAtSync(data, at);
       writeAtSync(data.subarray(0, 7), at); // part of it got in, then the disk was full
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
-    const result = await store.applyBatch(pairs(0, 3));
-    expect(result.counts.matched).toBe(3);
-    await expectEachOnce(range(0, 3));
-    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    const error = await store.applyBatch(pairs(2, 5)).catch((err: unknown) => err);
+    expect((error as MetricStoreError).code).toBe('WRITE_FAILED');
+    expect((error as Error).message).toMatch(/metric_log\.csv failed \(Error: ENOSPC.*free space first/);
+    await expect(store.commit()).rejects.toBe(error);
+    await crash(store);
+    const reopened = await openStore();
+    expect(reopened.recovery).toMatchObject({ action: 'import-tail', cutBytes: 7, importedRows: 1 });
+    // Nothing of the failed group was acked: all of it comes again.
+    await reopened.applyBatch(pairs(2, 5));
+    await expectEachOnce(range(0, 5));
+    expect(reopened.pendingCount()).toBe(0);
   });
 
-  it('writes a group whose writes failed at its commit too again before the next one', async () => {
-    const store = await openStore();
-    const csv = (store as unknown as { csv: { writeAtSync(data: Buffer, at: number): void } }).csv;
-    const writeAtSync = csv.writeAtSync.bind(csv);
-    let failures = 2; // the first row's write, then the commit's write of the group's rows
-    csv.writeAtSync = (data, at) => {
-      if (failures-- <= 0) return writeAtSync(data, at);
-      writeAtSync(data.subarray(0, 7), at);
+  it('fails for good when the labels write of a commit fails; start-up writes the lines the state kept', async () => {
+    const store = await openStore(NO_FILE_SYNC);
+    await store.applyBatch(pairs(0, 2));
+    const labels = (store as unknown as { labels: { appendSync(data: Buffer): void } }).labels;
+    const appendSync = labels.appendSync.bind(labels);
+    labels.appendSync = (data) => {
+      appendSync(data.subarray(0, 5));
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
-    await expect(store.applyBatch(pairs(0, 3))).rejects.toThrow('ENOSPC');
-    // Not acked, so RabbitMQ delivers the halves again; meanwhile others arrive.
-    const next = await store.applyBatch([...pairs(0, 3), ...pairs(3, 5)]);
-    expect(next.counts).toMatchObject({ duplicate: 6, matched: 2 });
-    await expectEachOnce(range(0, 5));
-    const labelLines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
-    expect(labelLines.filter((l) => / row id=/.test(l))).toHaveLength(5);
-    expect(store.csvBytes()).toBe((await stat(csvPath)).size);
+    const error = await store.applyBatch(pairs(2, 4)).catch((err: unknown) => err);
+    expect((error as MetricStoreError).code).toBe('WRITE_FAILED');
+    expect((error as Error).message).toMatch(/labels_log\.txt failed/);
+    // A commit with no group open (halves joined before the failed one) is refused too: nothing more is acked.
+    await expect(store.commit()).rejects.toBe(error);
+    await crash(store);
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('none'); // the group was committed: its rows are in the state
+    const lines = (await readFile(labelsPath, 'utf8')).trimEnd().split('\n');
+    expect(lines.filter((l) => / row id=/.test(l))).toHaveLength(4);
+    expect(lines).toHaveLength(3 * 4);
+    await expectEachOnce(range(0, 4));
   });
 
   it('keeps the text of batches its files have not synced yet, and writes it again after a crash lost it', async () => {
@@ -417,6 +429,22 @@ describe('MetricStore', () => {
     expect(again.rows).toEqual([]);
     expect(store.pendingCount()).toBe(0);
     await expectEachOnce(range(0, 4));
+  });
+
+  it('cuts the rows past the checkpoint at a hole of NUL bytes a power cut left, and imports those before it', async () => {
+    let store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    await store.close();
+    // The file's size reached the disk, but a page in the middle of the group's rows did not.
+    const tail = '2,102,0.5,101.5\n3,10' + '\0'.repeat(40) + '.25,104,1,103\n5,105,1.25,103.75\n';
+    await writeFile(csvPath, (await csvText()) + tail);
+    store = await openStore();
+    expect(store.recovery).toMatchObject({ action: 'import-tail', importedRows: 1 });
+    expect(warnings.some((w) => /hole of NUL bytes/.test(w))).toBe(true);
+    expect(await csvText()).not.toContain('\0');
+    // None of the tail was acked: its halves come again, and each id gets one row.
+    await store.applyBatch(pairs(2, 6));
+    await expectEachOnce(range(0, 6));
   });
 
   it('reopens after a clean stop without touching the CSV, and joins halves left pending', async () => {

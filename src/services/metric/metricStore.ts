@@ -12,6 +12,9 @@ import { SqliteJoinStore, STATE_FILE_NAME, type SqliteJoinStoreOptions } from '.
 export const METRIC_LOG_FILE_NAME = 'metric_log.csv';
 export const LABELS_LOG_FILE_NAME = 'labels_log.txt';
 
+const closedError = (): MetricStoreError =>
+  new MetricStoreError('CLOSED', 'the metric store is closed: open it again to join halves');
+
 export interface MetricStoreOptions extends SqliteJoinStoreOptions {
   /** Receives what start-up repaired; silent by default. */
   log?: RecoveryLog;
@@ -39,12 +42,6 @@ interface FileEnds {
   synced: number;
 }
 
-/** A group's text that did not (fully) reach its files: written again before the next group. */
-interface Unwritten {
-  csv?: { bytes: Buffer; at: number };
-  labels: { bytes: Buffer; at: number };
-}
-
 /** The halves joined since the last commit, inside the state's open transaction. */
 interface OpenGroup {
   /** Where the group's rows start in metric_log.csv. */
@@ -55,8 +52,6 @@ interface OpenGroup {
   /** A line per message, then (`rowLabelText`) a line per row: appended to labels_log.txt at commit. */
   labelText: string;
   rowLabelText: string;
-  /** A row's write failed (a full disk, say): no more rows are written until `commit` writes them all. */
-  csvWriteFailed: boolean;
 }
 
 /**
@@ -71,15 +66,16 @@ interface OpenGroup {
  *
  * Rows written before their group's COMMIT are safe: if the process dies first, start-up (recovery.ts)
  * finds them past the state's checkpoint and takes their ids as written (`import-tail`), so their halves,
- * never acked, come again and add nothing. For the same reason a failed statement or COMMIT fails the
- * store instead of being rolled back in place: the restart repairs.
+ * never acked, come again and add nothing. For the same reason a failed statement, COMMIT or write
+ * fails the store instead of being undone in place: the service restarts, and start-up repairs.
  *
  * The two files are synced lazily (every `fileSyncMs`); until a file is synced past a group's text, the
  * state keeps that text, and start-up writes again whatever a crash kept from the disk. Written ids are
  * remembered for good (table `done`), so a redelivery after a crash adds no row.
  *
- * A failed disk sync leaves the store failed (`failed` resolves): what was written since may be lost
- * without a trace in this process (Linux may drop the pages), so the service must restart and repair.
+ * A failed disk sync fails the store too: what was written since may be lost without a trace in this
+ * process (Linux may drop the pages). A failed store (`failed` resolves) refuses everything, acks
+ * nothing more, and must be closed; the service then exits.
  */
 export class MetricStore {
   private closed = false;
@@ -88,7 +84,6 @@ export class MetricStore {
   /** Resolves with the error once a disk sync has failed; the store then refuses every batch. */
   readonly failed = new Promise<MetricStoreError>((r) => (this.reportFailure = r));
   private readonly walSync: CoalescedSync;
-  private unwritten: Unwritten | undefined;
   private group: OpenGroup | undefined;
   /** Resolves once the last group committed (and every one before it) is durable. */
   private lastCommit: Promise<void> = Promise.resolve();
@@ -168,7 +163,7 @@ export class MetricStore {
    * statement fails the store (restart: start-up repairs).
    */
   join(message: LabelMessage): JoinOutcome {
-    if (this.closed) throw new Error('MetricStore is closed: open it again to join halves');
+    if (this.closed) throw closedError();
     if (this.failure) throw this.failure;
     const group = this.group ?? this.openGroup();
     let outcome: JoinOutcome;
@@ -211,25 +206,22 @@ export class MetricStore {
       return Promise.reject(this.fail('state', err));
     }
     if (forget) this.forgetDue = false;
-
-    // Committed (not yet durable): the state says the files go on with this text, so write it there.
-    const written: Unwritten = {
-      ...(group.csvWriteFailed
-        ? { csv: { bytes: Buffer.from(group.csvText, 'utf8'), at: group.csvAt } }
-        : {}),
-      labels: { bytes: Buffer.from(labelsText, 'utf8'), at: labelsAt },
-    };
-    this.labelsEnds.end += written.labels.bytes.length;
-    try {
-      this.write(written);
-    } catch (err) {
-      return Promise.reject(err);
-    } finally {
-      this.scheduleFileSync();
-    }
+    // Durable once this sync lands, whatever happens to the files: the state holds the group's text.
     this.lastCommit = this.walSync.afterCommit().then(undefined, (err: unknown) => {
       throw this.fail('metric_state.sqlite-wal', err);
     });
+    // Its callers see a failure; this only keeps it from counting as unhandled when there are none.
+    this.lastCommit.catch(() => undefined);
+
+    // Committed: the state says labels_log.txt goes on with this text, so write it there.
+    const labelsBytes = Buffer.from(labelsText, 'utf8');
+    try {
+      this.labels.appendSync(labelsBytes);
+    } catch (err) {
+      return Promise.reject(this.fail(LABELS_LOG_FILE_NAME, err, 'write'));
+    }
+    this.labelsEnds.end += labelsBytes.length;
+    this.scheduleFileSync();
     return this.lastCommit;
   }
 
@@ -239,13 +231,10 @@ export class MetricStore {
    */
   applyBatch(messages: readonly LabelMessage[]): Promise<BatchResult> {
     try {
-      if (this.closed) throw new Error('MetricStore is closed: open it again to apply batches');
+      if (this.closed) throw closedError();
       if (this.failure) throw this.failure;
       const counts: BatchResult['counts'] = { pending: 0, matched: 0, duplicate: 0, conflict: 0 };
-      if (messages.length === 0) {
-        if (this.unwritten) this.writeAgain(this.unwritten);
-        return Promise.resolve({ outcomes: [], rows: [], counts });
-      }
+      if (messages.length === 0) return Promise.resolve({ outcomes: [], rows: [], counts });
       const outcomes = messages.map((m) => this.join(m));
       const rows = outcomes.flatMap((o) => (o.kind === 'matched' ? [o.row] : []));
       for (const o of outcomes) counts[o.kind] += 1;
@@ -284,7 +273,7 @@ export class MetricStore {
     this.fileSyncTimer = undefined;
     await this.walSync.idle();
     await this.fileSync;
-    if (this.failure || this.unwritten) return;
+    if (this.failure) return;
     await this.syncBothFiles();
     this.state.transaction(() => {
       this.state.forgetSyncedText('csv', this.csvEnds.synced);
@@ -313,9 +302,8 @@ export class MetricStore {
     this.state.close();
   }
 
-  /** Begins the state's transaction for a new group, first writing again a group whose writes failed. */
+  /** Begins the state's transaction for a new group. */
   private openGroup(): OpenGroup {
-    if (this.unwritten) this.writeAgain(this.unwritten);
     try {
       this.state.begin();
     } catch (err) {
@@ -327,22 +315,19 @@ export class MetricStore {
       rows: 0,
       labelText: '',
       rowLabelText: '',
-      csvWriteFailed: false,
     };
     return this.group;
   }
 
-  /** Writes a joined row at the end of metric_log.csv now; if that fails, `commit` writes the group's rows. */
+  /** Writes a joined row at the end of metric_log.csv now. */
   private writeRow(group: OpenGroup, row: MetricRow): void {
     const text = formatRows([row], this.recordDelimiter);
     const bytes = Buffer.from(text, 'utf8');
-    if (!group.csvWriteFailed) {
-      try {
-        this.csv.writeAtSync(bytes, this.csvEnds.end);
-      } catch {
-        // Part of it may be in: the group's text is written again at its offset, after its COMMIT.
-        group.csvWriteFailed = true;
-      }
+    try {
+      this.csv.writeAtSync(bytes, this.csvEnds.end);
+    } catch (err) {
+      // Part of it may be in: start-up cuts that line, and takes the group's rows before it as written.
+      throw this.fail(METRIC_LOG_FILE_NAME, err, 'write');
     }
     group.csvText += text;
     group.rows += 1;
@@ -351,29 +336,8 @@ export class MetricStore {
     this.rows += 1;
   }
 
-  private write(batch: Unwritten): void {
-    try {
-      if (batch.csv) this.csv.writeAtSync(batch.csv.bytes, batch.csv.at);
-      this.labels.appendSync(batch.labels.bytes);
-    } catch (err) {
-      // The batch is committed, so its halves are recognised when they come again; its text is written
-      // again before the next batch (and kept from the file syncs until then).
-      this.unwritten = batch;
-      throw err;
-    }
-  }
-
-  /** Writes again a batch whose writes failed (a full disk, say): the CSV at its offset, the labels anew. */
-  private writeAgain(batch: Unwritten): void {
-    if (batch.csv) this.csv.writeAtSync(batch.csv.bytes, batch.csv.at);
-    // Cut what part of the append got in, unless someone cut the file meanwhile (then append after it).
-    if (this.labels.sizeSync() > batch.labels.at) this.labels.truncateSync(batch.labels.at);
-    this.labels.appendSync(batch.labels.bytes);
-    this.unwritten = undefined;
-  }
-
   private scheduleFileSync(): void {
-    if (this.fileSync || this.closed || this.failure || this.unwritten) return;
+    if (this.fileSync || this.closed || this.failure) return;
     const waiting = this.csvEnds.end - this.csvEnds.synced + (this.labelsEnds.end - this.labelsEnds.synced);
     if (waiting === 0) return;
     const dueIn = this.lastFileSyncAt + this.fileSyncMs - Date.now();
@@ -411,20 +375,27 @@ export class MetricStore {
     this.labelsEnds.synced = Math.max(this.labelsEnds.synced, labelsTo);
   }
 
-  /** Fails the store for good: a sync of `what` failed, or (`'state'`) a statement on the join state. */
-  private fail(what: string, cause: unknown): MetricStoreError {
+  /** Fails the store for good: a sync or (`'write'`) a write of `what` failed, or a statement on the state. */
+  private fail(what: string, cause: unknown, kind: 'sync' | 'write' = 'sync'): MetricStoreError {
+    const fix = `restart the metric service, which repairs its logs from ${STATE_FILE_NAME} at start`;
     this.failure ??=
       what === 'state'
         ? new MetricStoreError(
             'STATE_FAILED',
-            `updating ${STATE_FILE_NAME} failed (${String(cause)}): rows written to ${METRIC_LOG_FILE_NAME} since its last commit are not in it; restart the metric service, which takes them as written at start (if the disk is full, free space first)`,
+            `updating ${STATE_FILE_NAME} failed (${String(cause)}): rows written to ${METRIC_LOG_FILE_NAME} since its last commit are not in it; ${fix} and takes those rows as written (if the disk is full, free space first)`,
             { cause },
           )
-        : new MetricStoreError(
-            'SYNC_FAILED',
-            `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; restart the metric service, which repairs its logs from metric_state.sqlite at start`,
-            { cause },
-          );
+        : kind === 'write'
+          ? new MetricStoreError(
+              'WRITE_FAILED',
+              `writing ${what} failed (${String(cause)}): nothing more is acked; ${fix} (if the disk is full, free space first)`,
+              { cause },
+            )
+          : new MetricStoreError(
+              'SYNC_FAILED',
+              `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; ${fix}`,
+              { cause },
+            );
     this.reportFailure(this.failure);
     return this.failure;
   }

@@ -12,6 +12,7 @@ import { startBrokerRuntime } from '../runtime.js';
 import { LatencyWindow } from './latencyWindow.js';
 import { createGroupCommit } from './groupCommit.js';
 import type { JoinOutcome, LabelQueue } from './join.js';
+import { MetricStoreError } from './errors.js';
 import { METRIC_LOG_FILE_NAME, MetricStore } from './metricStore.js';
 import { RowLatencyLog } from './rowLatencyLog.js';
 
@@ -113,6 +114,8 @@ export async function runMetricService(
       retryPublisher: rt.publisher,
       log,
       metrics,
+      // A failed store (a full disk, say) is not the message's fault: requeued, never dead-lettered for it.
+      isServiceFault: (err) => err instanceof MetricStoreError,
       handle: handleHalf(queue),
     });
     consumer.on('ready', () => log.info({ queue: rt.topology.queues[queue].name }, `consuming ${queue}`));
