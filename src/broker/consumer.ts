@@ -35,8 +35,9 @@ export interface ConsumeOptions<Q extends QueueName> {
   metrics: ServiceMetrics;
   /**
    * True for an error that is the service's own trouble, not the message's (a failed disk, say): the
-   * message goes back to the queue as it is, without counting an attempt, so it is never dead-lettered
-   * for it. The service must stop or recover, or RabbitMQ keeps delivering it.
+   * message goes back to the end of its queue as it is (published again, confirmed, then acked),
+   * without counting an attempt, so it is never dead-lettered for it. The service must stop or
+   * recover, or it keeps getting such messages back.
    */
   isServiceFault?(err: unknown): boolean;
   handle(message: WireMessage<Q>, delivery: Delivery): Promise<HandleResult> | HandleResult;
@@ -49,9 +50,9 @@ function attemptsOf(headers: Record<string, unknown> | undefined): number {
 
 /**
  * Starts consuming. Ack only after the handler's effect is durable (the handler resolves then).
- * A broker or connection error during handling, or one `isServiceFault` claims, requeues the message
- * (nothing is lost); any other error sends it back with an attempt count, and dead-letters it after
- * maxAttempts.
+ * A broker or connection error during handling requeues the message (nothing is lost); one that
+ * `isServiceFault` claims sends it back as it came; any other error sends it back with an attempt
+ * count, and dead-letters it after maxAttempts.
  */
 export function startConsumer<Q extends QueueName>(opts: ConsumeOptions<Q>): Consumer {
   const { queue, log, metrics } = opts;
@@ -93,11 +94,18 @@ export function startConsumer<Q extends QueueName>(opts: ConsumeOptions<Q>): Con
         // fault: let RabbitMQ requeue it, without counting an attempt.
         if (err instanceof AMQPError) throw err;
         if (opts.isServiceFault?.(err)) {
+          // Sent back as it came, attempt count unchanged. Not nacked: a quorum queue counts a nack
+          // towards its x-delivery-limit (before RabbitMQ 4.3), so a few failures of the service would
+          // dead-letter a good message; and a requeued message comes straight back.
           log.warn(
             { queue: queue.name, err: err instanceof Error ? err.message : String(err) },
             'the service cannot process messages now; the message goes back to its queue',
           );
-          throw err;
+          await opts.retryPublisher.publish(queue.name, rawBody(msg), {
+            contentType: msg.contentType,
+            headers,
+          });
+          return ConsumerStatus.ACK;
         }
         const attempts = attemptsOf(headers) + 1;
         const why = err instanceof Error ? err.message : String(err);

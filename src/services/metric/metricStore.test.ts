@@ -2,10 +2,12 @@ import { parse } from 'csv-parse/sync';
 import { mkdtemp, open as openFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PositionalFile } from './csvLog.js';
 import { MetricStoreError } from './errors.js';
 import type { LabelMessage } from './join.js';
 import { MetricStore, type MetricStoreOptions } from './metricStore.js';
+import { SqliteJoinStore } from './sqliteJoinStore.js';
 
 const T0 = 1_700_000_000_000;
 const msg = (queue: 'y_true' | 'y_pred', id: number | string, value: number): LabelMessage => ({
@@ -221,7 +223,8 @@ describe('MetricStore', () => {
     const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
     const syncWal = state.syncWal.bind(state);
     let release!: () => void;
-    state.syncWal = () => syncWal().then(() => new Promise<void>((r) => (release = r)));
+    // Held until the test lets it run (`release` is set when the sync is asked for).
+    state.syncWal = () => new Promise<void>((r) => (release = r)).then(() => syncWal());
     let durable = false;
     const committed = store.commit().then(() => (durable = true));
     const labelLines = (await readFile(labelsPath, 'utf8')).slice(labelsAtOpen.length).trimEnd().split('\n');
@@ -277,7 +280,8 @@ describe('MetricStore', () => {
     const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
     const syncWal = state.syncWal.bind(state);
     let release!: () => void;
-    state.syncWal = () => syncWal().then(() => new Promise<void>((r) => (release = r)));
+    // Held until the test lets it run (`release` is set when the sync is asked for).
+    state.syncWal = () => new Promise<void>((r) => (release = r)).then(() => syncWal());
     let resolved = false;
     const applied = store.applyBatch(pairs(0, 2)).then(() => (resolved = true));
     await new Promise((r) => setTimeout(r, 50));
@@ -429,6 +433,45 @@ describe('MetricStore', () => {
     expect(again.rows).toEqual([]);
     expect(store.pendingCount()).toBe(0);
     await expectEachOnce(range(0, 4));
+  });
+
+  it('makes the CSV durable at start before the state records anything about the rows past its checkpoint', async () => {
+    const store = await openStore();
+    await store.applyBatch(pairs(0, 2));
+    for (const m of pairs(2, 4)) store.join(m);
+    await crash(store);
+    // A power cut during start-up must not keep the ids while losing the rows: the sync comes first.
+    const order: string[] = [];
+    const datasync = PositionalFile.prototype.datasync;
+    const importDone = SqliteJoinStore.prototype.importDone;
+    const writeCheckpoint = SqliteJoinStore.prototype.writeCheckpoint;
+    const spies = [
+      vi.spyOn(PositionalFile.prototype, 'datasync').mockImplementation(function (this: PositionalFile) {
+        if (this.path === csvPath) order.push('csv synced');
+        return datasync.call(this);
+      }),
+      vi.spyOn(SqliteJoinStore.prototype, 'importDone').mockImplementation(function (
+        this: SqliteJoinStore,
+        rows,
+      ) {
+        order.push('ids imported');
+        importDone.call(this, rows);
+      }),
+      vi.spyOn(SqliteJoinStore.prototype, 'writeCheckpoint').mockImplementation(function (
+        this: SqliteJoinStore,
+        cp,
+      ) {
+        order.push('checkpoint');
+        writeCheckpoint.call(this, cp);
+      }),
+    ];
+    try {
+      const reopened = await openStore();
+      expect(reopened.recovery.action).toBe('import-tail');
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(order.slice(0, 3)).toEqual(['csv synced', 'ids imported', 'checkpoint']);
   });
 
   it('cuts the rows past the checkpoint at a hole of NUL bytes a power cut left, and imports those before it', async () => {

@@ -246,7 +246,13 @@ export class MetricStore {
 
   /** Drops halves older than `ttlMs` (at most `limit` per call); returns how many. */
   expire(now: number, ttlMs: number, limit?: number): number {
-    return expire(this.state, now, ttlMs, limit);
+    if (this.closed || this.failure) return 0;
+    try {
+      return expire(this.state, now, ttlMs, limit);
+    } catch (err) {
+      if (err instanceof RangeError) throw err; // a bad argument, not the state's trouble
+      throw this.fail('state', err);
+    }
   }
 
   pendingCount(): number {
@@ -268,11 +274,15 @@ export class MetricStore {
    * to repair. `close` does it; the batches applied so far must be durable first (it waits for them).
    */
   async syncFiles(): Promise<void> {
-    if (this.group && !this.failure) await this.commit();
-    clearTimeout(this.fileSyncTimer);
-    this.fileSyncTimer = undefined;
-    await this.walSync.idle();
-    await this.fileSync;
+    try {
+      if (this.group && !this.failure) await this.commit();
+    } finally {
+      // Even if that commit failed: no sync may still be running on the files when they are closed.
+      clearTimeout(this.fileSyncTimer);
+      this.fileSyncTimer = undefined;
+      await this.walSync.idle();
+      await this.fileSync;
+    }
     if (this.failure) return;
     await this.syncBothFiles();
     this.state.transaction(() => {

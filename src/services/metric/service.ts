@@ -137,10 +137,14 @@ export async function runMetricService(
       // In slices, so a million expired halves never hold the event loop for long.
       let dropped = 0;
       let n: number;
-      do {
-        n = store.expire(Date.now(), ttlMs, EXPIRE_BATCH);
-        dropped += n;
-      } while (n === EXPIRE_BATCH);
+      try {
+        do {
+          n = store.expire(Date.now(), ttlMs, EXPIRE_BATCH);
+          dropped += n;
+        } while (n === EXPIRE_BATCH);
+      } catch {
+        return; // the store has failed: `store.failed` stops the service, with the cause
+      }
       if (dropped > 0) {
         expired += dropped;
         metrics.joinExpired.inc(dropped);
