@@ -114,7 +114,7 @@ export async function runMetricService(
       retryPublisher: rt.publisher,
       log,
       metrics,
-      // A failed store (a full disk, say) is not the message's fault: requeued, never dead-lettered for it.
+      // A failed store (a full disk, say) is not the message's fault: sent back, never dead-lettered for it.
       isServiceFault: (err) => err instanceof MetricStoreError,
       handle: handleHalf(queue),
     });
