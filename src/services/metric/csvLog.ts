@@ -49,6 +49,15 @@ export class PositionalFile {
     return buffer.subarray(0, got);
   }
 
+  /** Where `byte` first occurs in [from, to), or -1. Reads in chunks. */
+  async indexOf(byte: number, from: number, to: number): Promise<number> {
+    for (let at = from; at < to; at += SCAN_CHUNK) {
+      const i = (await this.read(at, Math.min(SCAN_CHUNK, to - at))).indexOf(byte);
+      if (i >= 0) return at + i;
+    }
+    return -1;
+  }
+
   /** Writes `data` at `position` (into the page cache: durable after `datasync`). */
   writeAtSync(data: string | Buffer, position: number): void {
     writeFullySync(this.handle.fd, bytesOf(data), position);

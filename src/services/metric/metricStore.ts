@@ -208,7 +208,7 @@ export class MetricStore {
     if (forget) this.forgetDue = false;
     // Durable once this sync lands, whatever happens to the files: the state holds the group's text.
     this.lastCommit = this.walSync.afterCommit().then(undefined, (err: unknown) => {
-      throw this.fail('metric_state.sqlite-wal', err);
+      throw this.fail('sync', err, `${STATE_FILE_NAME}-wal`);
     });
     // Its callers see a failure; this only keeps it from counting as unhandled when there are none.
     this.lastCommit.catch(() => undefined);
@@ -218,7 +218,7 @@ export class MetricStore {
     try {
       this.labels.appendSync(labelsBytes);
     } catch (err) {
-      return Promise.reject(this.fail(LABELS_LOG_FILE_NAME, err, 'write'));
+      return Promise.reject(this.fail('write', err, LABELS_LOG_FILE_NAME));
     }
     this.labelsEnds.end += labelsBytes.length;
     this.scheduleFileSync();
@@ -337,7 +337,7 @@ export class MetricStore {
       this.csv.writeAtSync(bytes, this.csvEnds.end);
     } catch (err) {
       // Part of it may be in: start-up cuts that line, and takes the group's rows before it as written.
-      throw this.fail(METRIC_LOG_FILE_NAME, err, 'write');
+      throw this.fail('write', err, METRIC_LOG_FILE_NAME);
     }
     group.csvText += text;
     group.rows += 1;
@@ -367,7 +367,7 @@ export class MetricStore {
           this.forgetDue = true;
         },
         (err: unknown) => {
-          this.fail(`${METRIC_LOG_FILE_NAME} or ${LABELS_LOG_FILE_NAME}`, err);
+          this.fail('sync', err, `${METRIC_LOG_FILE_NAME} or ${LABELS_LOG_FILE_NAME}`);
         },
       )
       .finally(() => {
@@ -385,27 +385,16 @@ export class MetricStore {
     this.labelsEnds.synced = Math.max(this.labelsEnds.synced, labelsTo);
   }
 
-  /** Fails the store for good: a sync or (`'write'`) a write of `what` failed, or a statement on the state. */
-  private fail(what: string, cause: unknown, kind: 'sync' | 'write' = 'sync'): MetricStoreError {
+  /** Fails the store for good: a statement on the state, or a write or sync of the file `what`, failed. */
+  private fail(kind: 'state' | 'write' | 'sync', cause: unknown, what = STATE_FILE_NAME): MetricStoreError {
     const fix = `restart the metric service, which repairs its logs from ${STATE_FILE_NAME} at start`;
-    this.failure ??=
-      what === 'state'
-        ? new MetricStoreError(
-            'STATE_FAILED',
-            `updating ${STATE_FILE_NAME} failed (${String(cause)}): rows written to ${METRIC_LOG_FILE_NAME} since its last commit are not in it; ${fix} and takes those rows as written (if the disk is full, free space first)`,
-            { cause },
-          )
-        : kind === 'write'
-          ? new MetricStoreError(
-              'WRITE_FAILED',
-              `writing ${what} failed (${String(cause)}): nothing more is acked; ${fix} (if the disk is full, free space first)`,
-              { cause },
-            )
-          : new MetricStoreError(
-              'SYNC_FAILED',
-              `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; ${fix}`,
-              { cause },
-            );
+    const messages = {
+      state: `updating ${what} failed (${String(cause)}): rows written to ${METRIC_LOG_FILE_NAME} since its last commit are not in it; ${fix} and takes those rows as written (if the disk is full, free space first)`,
+      write: `writing ${what} failed (${String(cause)}): nothing more is acked; ${fix} (if the disk is full, free space first)`,
+      sync: `syncing ${what} to disk failed (${String(cause)}): what was written since may not be on disk; ${fix}`,
+    };
+    const codes = { state: 'STATE_FAILED', write: 'WRITE_FAILED', sync: 'SYNC_FAILED' } as const;
+    this.failure ??= new MetricStoreError(codes[kind], messages[kind], { cause });
     this.reportFailure(this.failure);
     return this.failure;
   }

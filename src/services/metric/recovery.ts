@@ -34,7 +34,6 @@ export interface RecoveryReport {
 
 const IMPORT_CHUNK_ROWS = 5000;
 const MAX_HEADER_BYTES = 4096;
-const SCAN_CHUNK = 64 * 1024;
 const HEADER_TEXT = METRIC_CSV_COLUMNS.join(',');
 
 /** `3 lines`, `1 line`. */
@@ -122,26 +121,6 @@ async function importRows(
   }
   state.importDone(chunk);
   return rows;
-}
-
-/** Where `byte` first occurs in [from, to) of the file, or -1. Reads in chunks. */
-async function firstByte(csv: PositionalFile, byte: number, from: number, to: number): Promise<number> {
-  for (let at = from; at < to; at += SCAN_CHUNK) {
-    const chunk = await csv.read(at, Math.min(SCAN_CHUNK, to - at));
-    const i = chunk.indexOf(byte);
-    if (i >= 0) return at + i;
-  }
-  return -1;
-}
-
-/** The start of the line holding byte `at`: just after the last LF before it, never before `floor`. */
-async function lineStartBefore(csv: PositionalFile, at: number, floor: number): Promise<number> {
-  for (let end = at; end > floor; end -= SCAN_CHUNK) {
-    const start = Math.max(floor, end - SCAN_CHUNK);
-    const lf = (await csv.read(start, end - start)).lastIndexOf(0x0a);
-    if (lf >= 0) return start + lf + 1;
-  }
-  return floor;
 }
 
 export interface RecoveryContext {
@@ -257,15 +236,16 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
 
     case 'import-tail': {
       const cp = action.checkpoint;
-      const hole = await firstByte(csv, 0x00, cp.offsetAfter, size);
+      const hole = await csv.indexOf(0x00, cp.offsetAfter, size);
       if (hole >= 0) {
         // A power cut in the middle of a group: the file's size reached the disk, some of its pages did not.
-        const lineStart = await lineStartBefore(csv, hole, cp.offsetAfter);
+        // Cut at the hole, then the line it left unterminated (never below the checkpoint).
+        await csv.truncate(hole);
+        const sizeWithHole = size;
+        ({ size } = await csv.truncateAfterLastNewline(cp.offsetAfter));
         log.warn(
-          `${csv.path}: the rows past the last checkpoint have a hole of NUL bytes at byte ${hole} (a power cut before they reached the disk): cut ${size - lineStart} bytes from byte ${lineStart}; those rows were never acked, so their halves come again`,
+          `${csv.path}: the rows past the last checkpoint have a hole of NUL bytes at byte ${hole} (a power cut before they reached the disk): cut ${sizeWithHole - size} bytes from byte ${size}; those rows were never acked, so their halves come again`,
         );
-        await csv.truncate(lineStart);
-        size = lineStart;
       }
       const rows = await importRows(csv, state, cp.offsetAfter, size);
       const next: CsvCheckpoint = {
