@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { idKey } from '../../contract/wire.js';
 import type { MetricRow } from './join.js';
@@ -6,6 +7,7 @@ import {
   csvIdField,
   formatHeader,
   formatLabelLine,
+  formatRow,
   formatRows,
   idKeysOfCsvField,
   parseCsvNumber,
@@ -69,6 +71,70 @@ describe('formatRows', () => {
       '-0.5',
     ]);
     expect(csvIdField(-5)).toBe(-5);
+  });
+
+  it('writes exactly what csv-stringify writes, for any id and value', () => {
+    let seed = 11;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const chars = [
+      'a',
+      'Z',
+      '0',
+      '7',
+      ' ',
+      ',',
+      '"',
+      "'",
+      '=',
+      '+',
+      '-',
+      '@',
+      '.',
+      '_',
+      'é',
+      '😀',
+      '\uFF1D',
+      '\t',
+      '\r',
+      '\n',
+    ];
+    const ids: (number | string)[] = [
+      '',
+      ',',
+      '"',
+      ' ',
+      '1',
+      '-1',
+      '1e5',
+      'NaN',
+      0,
+      -0,
+      7,
+      -5,
+      0.1,
+      1e21,
+      -1.5e-7,
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const length = Math.floor(random() * 6);
+      let id = '';
+      for (let j = 0; j < length; j++) id += chars[Math.floor(random() * chars.length)];
+      ids.push(id);
+    }
+    const values = [0, -0, 1, -2.5, 1 / 3, 5e-324, 1e300, Number.NaN, Number.POSITIVE_INFINITY];
+    for (const delimiter of ['\n', '\r\n'] as const) {
+      ids.forEach((id, i) => {
+        const r = row(id, values[i % values.length]!, values[(i * 7 + 3) % values.length]!);
+        const expected = stringify([[csvIdField(r.id), r.yTrue, r.yPred, r.absoluteError]], {
+          record_delimiter: delimiter,
+          cast: { number: (x) => String(x) },
+        });
+        expect(formatRow(r, delimiter)).toBe(expected);
+      });
+    }
   });
 
   it('ends lines with CRLF when continuing a file that uses them', () => {

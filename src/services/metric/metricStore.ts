@@ -5,7 +5,7 @@ import { createCoalescedSync, type CoalescedSync } from './coalescedSync.js';
 import { AppendFile, PositionalFile, syncDirectory } from './csvLog.js';
 import { MetricStoreError } from './errors.js';
 import { applyMessage, expire, type JoinOutcome, type LabelMessage, type MetricRow } from './join.js';
-import { formatLabelLine, formatRowLabelLine, formatRows, type RecordDelimiter } from './metricCsv.js';
+import { formatLabelLine, formatRow, formatRowLabelLine, type RecordDelimiter } from './metricCsv.js';
 import { recoverLabelsLog, recoverMetricLog, type RecoveryLog, type RecoveryReport } from './recovery.js';
 import { SqliteJoinStore, STATE_FILE_NAME, type SqliteJoinStoreOptions } from './sqliteJoinStore.js';
 
@@ -331,7 +331,7 @@ export class MetricStore {
 
   /** Writes a joined row at the end of metric_log.csv now. */
   private writeRow(group: OpenGroup, row: MetricRow): void {
-    const text = formatRows([row], this.recordDelimiter);
+    const text = formatRow(row, this.recordDelimiter);
     const bytes = Buffer.from(text, 'utf8');
     try {
       this.csv.writeAtSync(bytes, this.csvEnds.end);
