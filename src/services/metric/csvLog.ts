@@ -58,6 +58,19 @@ export class PositionalFile {
     return -1;
   }
 
+  /**
+   * Writes [from, to) again with the bytes it holds, so that the next `datasync` writes them to disk even
+   * if they are in the page cache only: when a sync fails, Linux may mark the pages it could not write
+   * clean, and a later sync in the same boot then succeeds without writing them. Reads in chunks.
+   */
+  async rewriteInPlace(from: number, to: number): Promise<void> {
+    for (let at = from; at < to; at += SCAN_CHUNK) {
+      const chunk = await this.read(at, Math.min(SCAN_CHUNK, to - at));
+      if (chunk.length === 0) return;
+      this.writeAtSync(chunk, at);
+    }
+  }
+
   /** Writes `data` at `position` (into the page cache: durable after `datasync`). */
   writeAtSync(data: string | Buffer, position: number): void {
     writeFullySync(this.handle.fd, bytesOf(data), position);

@@ -135,11 +135,14 @@ export async function recoverMetricLog({ state, csv, log }: RecoveryContext): Pr
   const { cutBytes } = cut;
   if (cutBytes > 0)
     log.warn(`${csv.path}: removed an unterminated last line (${cutBytes} bytes) left by a crash`);
+  const checkpoint = state.readCheckpoint();
+  // The last run may have stopped because a sync failed, leaving what it wrote past the last sync in the
+  // page cache only, marked clean: the sync below would skip it. Written again, it is synced for real.
+  if (checkpoint && size > checkpoint.offsetBefore) await csv.rewriteInPlace(checkpoint.offsetBefore, size);
   // What the file holds now is what the state is brought in line with: make it durable before the state
   // records anything about it (a power cut during start-up would otherwise undo the one, not the other).
   await csv.datasync();
 
-  const checkpoint = state.readCheckpoint();
   let unsyncedIntact = false;
   if (checkpoint && size >= checkpoint.offsetAfter) {
     const onDisk = await csv.read(checkpoint.offsetBefore, checkpoint.offsetAfter - checkpoint.offsetBefore);
@@ -282,7 +285,12 @@ export async function recoverLabelsLog({ state, labels, log }: LabelsRecoveryCon
   const { size } = await labels.truncateAfterLastNewline();
   if (size >= kept.offsetAfter) {
     const onDisk = await labels.read(kept.offsetBefore, text.length);
-    if (onDisk.equals(text)) return;
+    if (onDisk.equals(text)) {
+      // Intact, but perhaps in the page cache only (see recoverMetricLog): written again, the sync at the
+      // end of start-up writes it to disk.
+      await labels.rewriteInPlace(kept.offsetBefore, size);
+      return;
+    }
   }
   const lines = linesText(countLines(kept.text));
   if (size < kept.offsetBefore) {

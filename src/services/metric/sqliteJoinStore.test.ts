@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,6 +76,26 @@ describe('SqliteJoinStore', () => {
     expect(conflict.kind === 'conflict' && conflict.reason).toBe(
       `duplicate id 1 on y_true with a different value (${0.1 + 0.2} vs 0.3)`,
     );
+  });
+
+  it('empties the WAL into the database file at open (a failed sync may have left frames in the page cache only)', async () => {
+    const first = openStore();
+    first.transaction(() => applyMessage(first, half('y_true', 'kept', 1)));
+    // A stop without the checkpoint a clean close makes: the WAL still holds the transaction.
+    const saved = await Promise.all(
+      ['', '-wal'].map(async (s) => [file + s, await readFile(file + s)] as const),
+    );
+    first.close();
+    for (const [f, data] of saved) await writeFile(f, data);
+    expect((await stat(`${file}-wal`)).size).toBeGreaterThan(0);
+    const second = openStore();
+    expect((await stat(`${file}-wal`)).size).toBe(0);
+    expect(second.pendingCount()).toBe(1);
+    second.close();
+    // Without its WAL the database file alone has the half: the checkpoint copied it there.
+    await rm(`${file}-wal`, { force: true });
+    const third = openStore();
+    expect(third.getPending(JSON.stringify('kept'))?.value).toBe(1);
   });
 
   it('undoes the whole batch, count included, when the transaction fails', () => {

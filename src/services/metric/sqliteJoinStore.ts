@@ -211,6 +211,10 @@ export class SqliteJoinStore implements JoinStore {
         if (version?.v === 1) migrateFromVersion1(db);
         db.prepare('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)').run('schema_version', SCHEMA_VERSION);
       })();
+      // The last run may have stopped because a sync of the WAL failed, leaving frames in the page cache
+      // only, marked clean, so that no later sync would write them. A checkpoint copies every frame into the
+      // database file and syncs that (synchronous = NORMAL does), then empties the WAL.
+      if (wal) db.pragma('wal_checkpoint(TRUNCATE)');
       // The WAL exists now, and in EXCLUSIVE mode it keeps its inode until close (a checkpoint only cuts it).
       return new SqliteJoinStore(db, wal ? openSync(`${path}-wal`, 'r') : undefined);
     } catch (err) {
