@@ -62,7 +62,8 @@ export function snapshot(children: readonly Child[], brokerPid: number | undefin
   const usage = process.cpuUsage();
   return {
     atMs: Date.now(),
-    children: new Map(children.map((c) => [c.name, sampleProcess(c.pid)])),
+    // A child that has exited (features after --count) counts with its last sample.
+    children: new Map(children.map((c) => [c.name, sampleProcess(c.pid) ?? c.last])),
     broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid)?.cpuSeconds,
     bench: (usage.user + usage.system) / 1e6,
   };
@@ -85,6 +86,57 @@ export function costs(
     };
   }
   return out;
+}
+
+/** Samples every child that is still running, so one that exits by itself keeps its last figures. */
+export function sampleChildren(children: readonly Child[]): void {
+  for (const c of children) c.last = sampleProcess(c.pid) ?? c.last;
+}
+
+/** What the processes of a latency run used between two snapshots (the run's measured rows). */
+export interface WindowCost {
+  /** Seconds between the snapshots. */
+  seconds: number;
+  /** Per process: CPU seconds, and seconds its main thread was runnable but waiting for a core. */
+  processes: Record<string, { cpuSeconds: number; runQueueWaitSeconds: number }>;
+  /** RabbitMQ's CPU seconds (NaN when its process is not visible). */
+  brokerCpuSeconds: number;
+}
+
+export function windowCost(children: readonly Child[], from: CpuSnapshot, to: CpuSnapshot): WindowCost {
+  const processes: WindowCost['processes'] = {};
+  for (const c of children) {
+    const a = from.children.get(c.name);
+    const b = to.children.get(c.name);
+    processes[c.name] = {
+      cpuSeconds: (b?.cpuSeconds ?? Number.NaN) - (a?.cpuSeconds ?? Number.NaN),
+      runQueueWaitSeconds: (b?.runQueueWaitSeconds ?? Number.NaN) - (a?.runQueueWaitSeconds ?? Number.NaN),
+    };
+  }
+  return {
+    seconds: (to.atMs - from.atMs) / 1000,
+    processes,
+    brokerCpuSeconds: (to.broker ?? Number.NaN) - (from.broker ?? Number.NaN),
+  };
+}
+
+/** Several runs' window costs added up (a process missing from a run counts as NaN). */
+export function addWindowCosts(runs: readonly WindowCost[]): WindowCost {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.processes)))];
+  const sum = (f: (r: WindowCost) => number) => runs.reduce((n, r) => n + f(r), 0);
+  return {
+    seconds: sum((r) => r.seconds),
+    processes: Object.fromEntries(
+      names.map((name) => [
+        name,
+        {
+          cpuSeconds: sum((r) => r.processes[name]?.cpuSeconds ?? Number.NaN),
+          runQueueWaitSeconds: sum((r) => r.processes[name]?.runQueueWaitSeconds ?? Number.NaN),
+        },
+      ]),
+    ),
+    brokerCpuSeconds: sum((r) => r.brokerCpuSeconds),
+  };
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

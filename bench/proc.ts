@@ -23,6 +23,21 @@ export interface ProcSample {
   rssMb: number;
   /** Peak resident set so far (VmHWM), MB (MiB). */
   peakRssMb: number;
+  /**
+   * Seconds its main thread (a Node process's event loop) has been runnable but waiting for a core, from
+   * /proc/<pid>/schedstat; NaN where the kernel does not keep it.
+   */
+  runQueueWaitSeconds: number;
+}
+
+function runQueueWaitSeconds(pid: number): number {
+  try {
+    // "<ns on a CPU> <ns waiting on a run queue> <time slices>", for the thread whose id is the pid.
+    const waitedNs = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ')[1];
+    return waitedNs === undefined ? Number.NaN : Number(waitedNs) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Reads /proc/<pid>/stat and /proc/<pid>/status; undefined once the process is gone. */
@@ -40,6 +55,7 @@ export function sampleProcess(pid: number): ProcSample | undefined {
       cpuSeconds: (utime + stime) / clockTicks(),
       rssMb: kib('VmRSS') / 1024,
       peakRssMb: kib('VmHWM') / 1024,
+      runQueueWaitSeconds: runQueueWaitSeconds(pid),
     };
   } catch {
     return undefined;

@@ -239,6 +239,25 @@ export function formatReport(r: BenchResults): string {
       "stages from labels_log.txt (whole ms) and the metric's --row-latency-log: each span is a part of every row's latency, and their p99s do not " +
         "add up; the ceiling's columns: publish -> its joiner has that half (the same hops)",
       '',
+      table([
+        ['CPU over the measured rows (pooled)', 'CPU s', 'cores', 'waited for a core s'],
+        ...(['ceiling', 'pipeline'] as const).flatMap((side) => {
+          const cost = lat[side].cost;
+          const cores = (cpu: number) => f(cpu / cost.seconds, 2);
+          return [
+            ...Object.entries(cost.processes).map(([name, p]) => [
+              `${side} ${name}`,
+              f(p.cpuSeconds, 1),
+              cores(p.cpuSeconds),
+              f(p.runQueueWaitSeconds, 2),
+            ]),
+            [`${side} RabbitMQ`, f(cost.brokerCpuSeconds, 1), cores(cost.brokerCpuSeconds), '-'],
+          ];
+        }),
+      ]),
+      `over ${f(lat.ceiling.cost.seconds, 1)} s (ceiling) and ${f(lat.pipeline.cost.seconds, 1)} s (pipeline); ` +
+        "waited: time a process's main thread (its event loop) was ready to run but had no core, from /proc/<pid>/schedstat",
+      '',
     );
   if (r.cost)
     out.push(

@@ -3,7 +3,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseRowLatencyLine } from '../../src/services/metric/rowLatencyLine.js';
 import { seqOf } from '../ceiling/protocol.js';
-import { assertAlive, openScope, sleep, type BenchContext } from '../context.js';
+import {
+  addWindowCosts,
+  assertAlive,
+  openScope,
+  sampleChildren,
+  sleep,
+  snapshot,
+  windowCost,
+  type BenchContext,
+  type CpuSnapshot,
+  type WindowCost,
+} from '../context.js';
 import { LineFollower } from '../follow.js';
 import {
   concatStages,
@@ -35,6 +46,8 @@ export interface LatencyRun extends LatencySummary {
   warmupRows: number;
   /** How the times were taken. */
   method: string;
+  /** CPU of each process and of RabbitMQ, and how long each waited for a core, over the measured rows. */
+  cost: WindowCost;
 }
 
 export interface PipelineLatencyRun extends LatencyRun {
@@ -92,6 +105,7 @@ function pool<R extends LatencyRun>(measured: Measured<R>[]): LatencyRun {
     plannedRows: measured.reduce((n, m) => n + m.run.plannedRows, 0),
     sustained: measured.every((m) => m.run.sustained),
     method: first.method,
+    cost: addWindowCosts(measured.map((m) => m.run.cost)),
     ...summariseLatency(measured.flatMap((m) => m.samplesMs)),
   };
 }
@@ -182,6 +196,8 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
   // The metric's histogram as it stood when the warm-up rows were in, so the cross-check covers the same rows.
   let atWarmup: Promise<HistogramBucket[]> | undefined;
   let metricsPort = 0;
+  // What every process used over the measured rows: from the warm-up boundary to the last row.
+  let fromSnapshot: CpuSnapshot | undefined;
   const latencyLog = path.join(scope.dir, 'row-latency.log');
   const csv = new LineFollower(path.join(scope.dir, 'metric_log.csv'), {
     pollMs: 50,
@@ -192,6 +208,7 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
         if (id === 'id') continue;
         rows += 1;
         seen.push(id);
+        if (rows === warmupRows) fromSnapshot = snapshot(children, ctx.brokerPid);
         if (rows === warmupRows && metricsPort > 0) {
           atWarmup = scrape(metricsPort).then((text) =>
             histogramBuckets(text, 'predstream_end_to_end_seconds'),
@@ -216,7 +233,9 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       if (Date.now() > deadline)
         throw new Error(`only ${rows} of ${total} rows reached metric_log.csv in time`);
       await sleep(50);
+      sampleChildren(children);
     }
+    const toSnapshot = snapshot(children, ctx.brokerPid);
     const text = await scrape(metricsPort);
     const buckets = subtractBuckets(
       histogramBuckets(text, 'predstream_end_to_end_seconds'),
@@ -255,6 +274,7 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
       plotIncluded: pipeline.plotIncluded,
       stages: summariseStages(stages),
+      cost: windowCost(children, fromSnapshot ?? toSnapshot, toSnapshot),
     };
     return { run, samplesMs: samples, buckets, stageSamples: stages };
   } finally {
@@ -277,11 +297,15 @@ async function ceilingLatency(ctx: BenchContext): Promise<CeilingMeasured> {
     children.unshift(producer.child);
     const deadline = Date.now() + (total / rowsPerSecond) * 1000 + GRACE_MS;
     let matched = 0;
+    let fromSnapshot: CpuSnapshot | undefined;
     while (matched < total && Date.now() < deadline) {
       assertAlive([ceiling.joiner.child, ceiling.forwarder.child]);
       await sleep(50);
       matched = (await ceiling.joiner.stats()).count;
+      sampleChildren(children);
+      if (matched >= warmupRows) fromSnapshot ??= snapshot(children, ctx.brokerPid);
     }
+    const toSnapshot = snapshot(children, ctx.brokerPid);
     const stats = await ceiling.joiner.stats(warmupRows);
     await stopAll(children);
     if (!stats.latencyMs || !stats.halvesMs) throw new Error('the joiner sent no latency figures');
@@ -292,6 +316,7 @@ async function ceilingLatency(ctx: BenchContext): Promise<CeilingMeasured> {
       sustained: stats.count >= total,
       method: CEILING_METHOD,
       ...summariseLatency(stats.latencyMs),
+      cost: windowCost(children, fromSnapshot ?? toSnapshot, toSnapshot),
     };
     return { run, samplesMs: stats.latencyMs, halvesMs: stats.halvesMs };
   } finally {

@@ -83,6 +83,25 @@ describe('npm run bench -- --quick', () => {
         expect(x.p50Ms, `stage ${stage} p50`).toBeGreaterThanOrEqual(-1); // whole-ms log times: +-1 ms
       }
 
+      // What each process used over the measured rows, and how long its event loop waited for a core.
+      const sides = {
+        ceiling: ['forwarder', 'joiner', 'producer'],
+        pipeline: ['features', 'metric', 'model'],
+      };
+      for (const [side, names] of Object.entries(sides) as [keyof typeof sides, string[]][]) {
+        const cost = r.latency![side].cost;
+        expect(cost.seconds, `${side} window`).toBeGreaterThan(0);
+        for (const name of names) {
+          const p = cost.processes[name];
+          expect(p, `${side} ${name}`).toBeDefined();
+          expectFigure(p!.cpuSeconds, `${side} ${name} CPU`);
+          expectFigure(p!.runQueueWaitSeconds, `${side} ${name} run-queue wait`);
+          expect(p!.cpuSeconds, `${side} ${name} CPU`).toBeGreaterThan(0);
+          expect(p!.runQueueWaitSeconds, `${side} ${name} run-queue wait`).toBeGreaterThanOrEqual(0);
+        }
+        expectFigure(cost.brokerCpuSeconds, `${side} broker CPU`);
+      }
+
       const services = r.throughput!.runs.find((x) => x.kind === 'pipeline')!;
       const expected = ['features', 'metric', 'model', ...(tp.plotIncluded ? ['plot'] : [])];
       expect(Object.keys(r.cost!).sort()).toEqual(expected.sort());
