@@ -90,7 +90,9 @@ export function costs(
 
 /** Samples every child that is still running, so one that exits by itself keeps its last figures. */
 export function sampleChildren(children: readonly Child[]): void {
-  for (const c of children) c.last = sampleProcess(c.pid) ?? c.last;
+  for (const c of children) {
+    if (c.proc.exitCode === null && c.proc.signalCode === null) c.last = sampleProcess(c.pid) ?? c.last;
+  }
 }
 
 /** What the processes of a latency run used between two snapshots (the run's measured rows). */
@@ -99,14 +101,19 @@ export interface WindowCost {
   seconds: number;
   /** Per process: CPU seconds, and seconds its main thread was runnable but waiting for a core. */
   processes: Record<string, { cpuSeconds: number; runQueueWaitSeconds: number }>;
-  /** RabbitMQ's CPU seconds (NaN when its process is not visible). */
-  brokerCpuSeconds: number;
+  /** RabbitMQ's CPU seconds; null when its process is not visible here (a broker elsewhere). */
+  brokerCpuSeconds: number | null;
 }
 
-export function windowCost(children: readonly Child[], from: CpuSnapshot, to: CpuSnapshot): WindowCost {
+/** The cost between two snapshots; all NaN when there is no first one (the run never got past its warm-up). */
+export function windowCost(
+  children: readonly Child[],
+  from: CpuSnapshot | undefined,
+  to: CpuSnapshot,
+): WindowCost {
   const processes: WindowCost['processes'] = {};
   for (const c of children) {
-    const a = from.children.get(c.name);
+    const a = from?.children.get(c.name);
     const b = to.children.get(c.name);
     processes[c.name] = {
       cpuSeconds: (b?.cpuSeconds ?? Number.NaN) - (a?.cpuSeconds ?? Number.NaN),
@@ -114,9 +121,14 @@ export function windowCost(children: readonly Child[], from: CpuSnapshot, to: Cp
     };
   }
   return {
-    seconds: (to.atMs - from.atMs) / 1000,
+    seconds: from ? (to.atMs - from.atMs) / 1000 : Number.NaN,
     processes,
-    brokerCpuSeconds: (to.broker ?? Number.NaN) - (from.broker ?? Number.NaN),
+    brokerCpuSeconds:
+      to.broker === undefined || from?.broker === undefined
+        ? null
+        : from
+          ? to.broker - from.broker
+          : Number.NaN,
   };
 }
 
@@ -135,7 +147,9 @@ export function addWindowCosts(runs: readonly WindowCost[]): WindowCost {
         },
       ]),
     ),
-    brokerCpuSeconds: sum((r) => r.brokerCpuSeconds),
+    brokerCpuSeconds: runs.some((r) => r.brokerCpuSeconds === null)
+      ? null
+      : sum((r) => r.brokerCpuSeconds ?? Number.NaN),
   };
 }
 

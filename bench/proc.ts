@@ -25,7 +25,8 @@ export interface ProcSample {
   peakRssMb: number;
   /**
    * Seconds its main thread (a Node process's event loop) has been runnable but waiting for a core, from
-   * /proc/<pid>/schedstat; NaN where the kernel does not keep it.
+   * /proc/<pid>/schedstat; NaN where that file is missing, 0 where the kernel keeps no such account
+   * (it then prints zeros).
    */
   runQueueWaitSeconds: number;
 }

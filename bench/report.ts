@@ -251,7 +251,9 @@ export function formatReport(r: BenchResults): string {
               cores(p.cpuSeconds),
               f(p.runQueueWaitSeconds, 2),
             ]),
-            [`${side} RabbitMQ`, f(cost.brokerCpuSeconds, 1), cores(cost.brokerCpuSeconds), '-'],
+            cost.brokerCpuSeconds === null
+              ? [`${side} RabbitMQ`, '-', '-', '-']
+              : [`${side} RabbitMQ`, f(cost.brokerCpuSeconds, 1), cores(cost.brokerCpuSeconds), '-'],
           ];
         }),
       ]),

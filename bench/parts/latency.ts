@@ -274,7 +274,7 @@ async function pipelineLatency(ctx: BenchContext): Promise<PipelineMeasured> {
       histogramP99UpperBoundMs: histogramQuantileUpperBound(buckets, 0.99) * 1000,
       plotIncluded: pipeline.plotIncluded,
       stages: summariseStages(stages),
-      cost: windowCost(children, fromSnapshot ?? toSnapshot, toSnapshot),
+      cost: windowCost(children, fromSnapshot, toSnapshot),
     };
     return { run, samplesMs: samples, buckets, stageSamples: stages };
   } finally {
@@ -316,7 +316,7 @@ async function ceilingLatency(ctx: BenchContext): Promise<CeilingMeasured> {
       sustained: stats.count >= total,
       method: CEILING_METHOD,
       ...summariseLatency(stats.latencyMs),
-      cost: windowCost(children, fromSnapshot ?? toSnapshot, toSnapshot),
+      cost: windowCost(children, fromSnapshot, toSnapshot),
     };
     return { run, samplesMs: stats.latencyMs, halvesMs: stats.halvesMs };
   } finally {

@@ -474,38 +474,53 @@ describe('MetricStore', () => {
     expect(order.slice(0, 3)).toEqual(['csv synced', 'ids imported', 'checkpoint']);
   });
 
-  it('writes again at start what the files hold past their last sync, before syncing them (a failed sync may have left it in the page cache only)', async () => {
+  it('writes again at start what the files hold past their last sync, and syncs it before the state records it (a failed sync may have left it in the page cache only)', async () => {
     const store = await openStore(NO_FILE_SYNC);
     const csvSynced = store.csvBytes();
     const labelsSynced = (await stat(labelsPath)).size;
     await store.applyBatch(pairs(0, 3));
     for (const m of pairs(3, 4)) store.join(m); // a group a crash cuts short: its row is past the checkpoint
+    // The lines the state keeps for labels_log.txt end here (an open group's lines are appended at its commit).
+    const labelsKeptEnd = (await stat(labelsPath)).size;
     await crash(store);
-    const csvSize = (await stat(csvPath)).size;
-    const labelsSize = (await stat(labelsPath)).size;
+    const csvBytes = await readFile(csvPath);
+    const labelsBytes = await readFile(labelsPath);
     // Nothing is lost, so there is nothing to repair; but only a write dirties the pages, and only dirty
-    // pages are written by a sync.
-    const events: string[] = [];
-    const name = (file: string): string => (file === csvPath ? 'csv' : file === labelsPath ? 'labels' : file);
-    const rewriteInPlace = PositionalFile.prototype.rewriteInPlace;
+    // pages are written by a sync. Every write, sync and state update, in order:
+    type Event =
+      | { kind: 'write'; file: string; at: number; bytes: Buffer }
+      | { kind: 'sync'; file: string }
+      | { kind: 'state'; what: string };
+    const events: Event[] = [];
+    const writeAtSync = PositionalFile.prototype.writeAtSync;
     const datasync = PositionalFile.prototype.datasync;
     const appendDatasync = AppendFile.prototype.datasync;
     const spies = [
-      vi.spyOn(PositionalFile.prototype, 'rewriteInPlace').mockImplementation(function (
+      vi.spyOn(PositionalFile.prototype, 'writeAtSync').mockImplementation(function (
         this: PositionalFile,
-        from,
-        to,
+        data,
+        at,
       ) {
-        events.push(`${name(this.path)} rewritten ${from}-${to}`);
-        return rewriteInPlace.call(this, from, to);
+        events.push({ kind: 'write', file: this.path, at, bytes: Buffer.from(data) });
+        writeAtSync.call(this, data, at);
       }),
       vi.spyOn(PositionalFile.prototype, 'datasync').mockImplementation(function (this: PositionalFile) {
-        events.push(`${name(this.path)} synced`);
+        events.push({ kind: 'sync', file: this.path });
         return datasync.call(this);
       }),
       vi.spyOn(AppendFile.prototype, 'datasync').mockImplementation(function (this: AppendFile) {
-        events.push(`${name(this.path)} synced`);
+        events.push({ kind: 'sync', file: this.path });
         return appendDatasync.call(this);
+      }),
+      ...(['importDone', 'writeCheckpoint', 'markLogsSynced'] as const).map((what) => {
+        const original = SqliteJoinStore.prototype[what] as (...args: unknown[]) => unknown;
+        return vi.spyOn(SqliteJoinStore.prototype, what).mockImplementation(function (
+          this: SqliteJoinStore,
+          ...args: unknown[]
+        ) {
+          events.push({ kind: 'state', what });
+          return original.apply(this, args) as never;
+        });
       }),
     ];
     try {
@@ -514,12 +529,37 @@ describe('MetricStore', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
-    const csvRewrite = events.indexOf(`csv rewritten ${csvSynced}-${csvSize}`);
-    const labelsRewrite = events.indexOf(`labels rewritten ${labelsSynced}-${labelsSize}`);
-    expect(csvRewrite).toBeGreaterThanOrEqual(0);
-    expect(labelsRewrite).toBeGreaterThanOrEqual(0);
-    expect(events.indexOf('csv synced', csvRewrite)).toBeGreaterThan(csvRewrite);
-    expect(events.indexOf('labels synced', labelsRewrite)).toBeGreaterThan(labelsRewrite);
+    /** The bytes the writes to `file` before event `until` put in [from, to), which must all be covered. */
+    const rewritten = (file: string, from: number, to: number, until: number): Buffer => {
+      const out = Buffer.alloc(to - from);
+      const covered = new Array<boolean>(to - from).fill(false);
+      for (const e of events.slice(0, until)) {
+        if (e.kind !== 'write' || e.file !== file) continue;
+        for (let i = 0; i < e.bytes.length; i++) {
+          const at = e.at + i - from;
+          if (at < 0 || at >= out.length) continue;
+          out[at] = e.bytes[i]!;
+          covered[at] = true;
+        }
+      }
+      expect(covered.every(Boolean), `${file}: every byte in [${from}, ${to}) written again`).toBe(true);
+      return out;
+    };
+    const firstSync = (file: string) => events.findIndex((e) => e.kind === 'sync' && e.file === file);
+    const firstState = events.findIndex((e) => e.kind === 'state');
+    // The CSV: everything past the checkpoint, its own bytes, before its first sync, which comes before the
+    // state records anything (the rows past the checkpoint are imported as written).
+    const csvSync = firstSync(csvPath);
+    expect(rewritten(csvPath, csvSynced, csvBytes.length, csvSync)).toEqual(csvBytes.subarray(csvSynced));
+    expect(csvSync).toBeLessThan(firstState);
+    // labels_log.txt: the lines the state kept, before the sync that start-up makes before it forgets them.
+    const labelsForgotten = events.findIndex((e) => e.kind === 'state' && e.what === 'markLogsSynced');
+    const labelsSync = events.findIndex((e) => e.kind === 'sync' && e.file === labelsPath);
+    expect(labelsSync).toBeLessThan(labelsForgotten);
+    expect(labelsSync).toBeGreaterThanOrEqual(0);
+    expect(rewritten(labelsPath, labelsSynced, labelsKeptEnd, labelsSync)).toEqual(
+      labelsBytes.subarray(labelsSynced, labelsKeptEnd),
+    );
     await expectEachOnce(range(0, 4));
   });
 

@@ -286,9 +286,9 @@ export async function recoverLabelsLog({ state, labels, log }: LabelsRecoveryCon
   if (size >= kept.offsetAfter) {
     const onDisk = await labels.read(kept.offsetBefore, text.length);
     if (onDisk.equals(text)) {
-      // Intact, but perhaps in the page cache only (see recoverMetricLog): written again, the sync at the
-      // end of start-up writes it to disk.
-      await labels.rewriteInPlace(kept.offsetBefore, size);
+      // Intact, but perhaps in the page cache only (see recoverMetricLog): written again (the state's copy,
+      // not bytes read back, in case the file is rotated meanwhile), the sync at the end of start-up writes it.
+      labels.writeAtSync(text, kept.offsetBefore);
       return;
     }
   }
