@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../test/support/seededRandom.js';
 import { isoTime } from './isoTime.js';
 
 describe('isoTime', () => {
   it('gives the same text as toISOString, across seconds, days and years', () => {
-    let seed = 7;
-    const random = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(7);
     const times = [
       0,
       1,

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../test/support/seededRandom.js';
 import { idKey } from '../../contract/wire.js';
 import type { MetricRow } from './join.js';
 import {
@@ -74,11 +75,7 @@ describe('formatRows', () => {
   });
 
   it('writes exactly what csv-stringify writes, for any id and value', () => {
-    let seed = 11;
-    const random = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(11);
     const chars = [
       'a',
       'Z',
