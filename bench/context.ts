@@ -88,13 +88,6 @@ export function costs(
   return out;
 }
 
-/** Samples every child that is still running, so one that exits by itself keeps its last figures. */
-export function sampleChildren(children: readonly Child[]): void {
-  for (const c of children) {
-    if (c.proc.exitCode === null && c.proc.signalCode === null) c.last = sampleProcess(c.pid) ?? c.last;
-  }
-}
-
 /** What the processes of a latency run used between two snapshots (the run's measured rows). */
 export interface WindowCost {
   /** Seconds between the snapshots. */
@@ -123,12 +116,7 @@ export function windowCost(
   return {
     seconds: from ? (to.atMs - from.atMs) / 1000 : Number.NaN,
     processes,
-    brokerCpuSeconds:
-      to.broker === undefined || from?.broker === undefined
-        ? null
-        : from
-          ? to.broker - from.broker
-          : Number.NaN,
+    brokerCpuSeconds: to.broker === undefined ? null : to.broker - (from?.broker ?? Number.NaN),
   };
 }
 

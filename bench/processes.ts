@@ -119,9 +119,7 @@ export function tail(file: string, lines = 20): string {
  * `graceMs` (the bench does not need a clean drain: its queues and files are deleted next).
  */
 export async function stop(child: Child, graceMs = 3_000): Promise<number | string> {
-  if (child.proc.exitCode === null && child.proc.signalCode === null) {
-    child.last = sampleProcess(child.pid) ?? child.last;
-  }
+  sampleChildren([child]);
   if (child.proc.exitCode !== null || child.proc.signalCode !== null) return child.exited;
   child.proc.kill('SIGTERM');
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
@@ -130,10 +128,15 @@ export async function stop(child: Child, graceMs = 3_000): Promise<number | stri
   return code;
 }
 
-/** Samples every child at the same moment, then stops them all at once. */
-export async function stopAll(children: readonly Child[]): Promise<void> {
+/** Samples every child that is still running, so one that exits (or is stopped) keeps its last figures. */
+export function sampleChildren(children: readonly Child[]): void {
   for (const c of children) {
     if (c.proc.exitCode === null && c.proc.signalCode === null) c.last = sampleProcess(c.pid) ?? c.last;
   }
+}
+
+/** Samples every child at the same moment, then stops them all at once. */
+export async function stopAll(children: readonly Child[]): Promise<void> {
+  sampleChildren(children);
   await Promise.all(children.map((c) => stop(c)));
 }

@@ -7,7 +7,6 @@ import {
   addWindowCosts,
   assertAlive,
   openScope,
-  sampleChildren,
   sleep,
   snapshot,
   windowCost,
@@ -25,7 +24,7 @@ import {
   type StageSamples,
 } from '../latencyStages.js';
 import { startCeiling, startPipeline } from '../pipeline.js';
-import { stopAll, type Child } from '../processes.js';
+import { sampleChildren, stopAll, type Child } from '../processes.js';
 import { freePort, histogramBuckets, scrape } from '../scrape.js';
 import {
   addBuckets,

@@ -1,7 +1,7 @@
 // The metric's two log files: writes are synchronous and land in the page cache (a few microseconds, where
 // handing a write to libuv's pool costs tens of them in wake-ups); `datasync` makes them durable. MetricStore
 // syncs them lazily: until then the text of each batch is also in the state, whose WAL is synced before acks.
-import { constants as fsConstants, fstatSync, ftruncateSync, promises as fs, writeSync } from 'node:fs';
+import { constants as fsConstants, promises as fs, writeSync } from 'node:fs';
 
 const LF = 0x0a;
 const SCAN_CHUNK = 64 * 1024;
@@ -133,18 +133,9 @@ export class AppendFile {
     return { file: new AppendFile(path, await fs.open(path, flags, 0o644)), ...cut };
   }
 
-  sizeSync(): number {
-    return fstatSync(this.handle.fd).size;
-  }
-
   /** Appends `data` (into the page cache: durable after `datasync`). */
   appendSync(data: string | Buffer): void {
     writeFullySync(this.handle.fd, bytesOf(data), null);
-  }
-
-  /** Cuts the file to `size` bytes (to redo an append that failed part way); appends go on after it. */
-  truncateSync(size: number): void {
-    ftruncateSync(this.handle.fd, size);
   }
 
   /** Makes every append so far durable (on libuv's pool). */

@@ -260,10 +260,6 @@ export class SqliteJoinStore implements JoinStore {
     this.pendingRows = this.countPendingRows();
   }
 
-  get inTransaction(): boolean {
-    return this.db.inTransaction;
-  }
-
   getPending(key: string): PendingHalf | undefined {
     const row = this.stmts.getPending.get(key) as PendingRow | undefined;
     if (!row) return undefined;
