@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Connection } from 'rabbitmq-client';
 import { benchPrefix, cleanupPrefix } from './broker.js';
 import { sampleProcess, type ProcSample } from './proc.js';
-import type { Child } from './processes.js';
+import { sampleChild, type Child } from './processes.js';
 import type { BenchSettings } from './settings.js';
 
 export interface BenchContext {
@@ -62,8 +62,9 @@ export function snapshot(children: readonly Child[], brokerPid: number | undefin
   const usage = process.cpuUsage();
   return {
     atMs: Date.now(),
-    // A child that has exited (features after --count) counts with its last sample.
-    children: new Map(children.map((c) => [c.name, sampleProcess(c.pid) ?? c.last])),
+    // A child that has exited (features after --count) counts with its last sample; a sample taken here
+    // becomes its last, so a later snapshot never reads an older one (that gave a negative CPU window).
+    children: new Map(children.map((c) => [c.name, sampleChild(c)])),
     broker: brokerPid === undefined ? undefined : sampleProcess(brokerPid)?.cpuSeconds,
     bench: (usage.user + usage.system) / 1e6,
   };

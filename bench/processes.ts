@@ -128,11 +128,20 @@ export async function stop(child: Child, graceMs = 3_000): Promise<number | stri
   return code;
 }
 
+/**
+ * Samples a child if it is still running and keeps that sample as its last, so every figure read later is
+ * at least as recent as any taken before (a child that exits keeps its last figures); returns its last sample.
+ */
+export function sampleChild(child: Child): ProcSample | undefined {
+  if (child.proc.exitCode === null && child.proc.signalCode === null) {
+    child.last = sampleProcess(child.pid) ?? child.last;
+  }
+  return child.last;
+}
+
 /** Samples every child that is still running, so one that exits (or is stopped) keeps its last figures. */
 export function sampleChildren(children: readonly Child[]): void {
-  for (const c of children) {
-    if (c.proc.exitCode === null && c.proc.signalCode === null) c.last = sampleProcess(c.pid) ?? c.last;
-  }
+  for (const c of children) sampleChild(c);
 }
 
 /** Samples every child at the same moment, then stops them all at once. */

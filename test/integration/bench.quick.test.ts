@@ -88,6 +88,7 @@ describe('npm run bench -- --quick', () => {
         ceiling: ['forwarder', 'joiner', 'producer'],
         pipeline: ['features', 'metric', 'model'],
       };
+      const producers = new Set(['producer', 'features']);
       for (const [side, names] of Object.entries(sides) as [keyof typeof sides, string[]][]) {
         const cost = r.latency![side].cost;
         expect(cost.seconds, `${side} window`).toBeGreaterThan(0);
@@ -96,7 +97,11 @@ describe('npm run bench -- --quick', () => {
           expect(p, `${side} ${name}`).toBeDefined();
           expectFigure(p!.cpuSeconds, `${side} ${name} CPU`);
           expectFigure(p!.runQueueWaitSeconds, `${side} ${name} run-queue wait`);
-          expect(p!.cpuSeconds, `${side} ${name} CPU`).toBeGreaterThan(0);
+          // The consumers handle every measured row inside the window. The publisher may be done before it
+          // opens: in --quick mode it sends its 350 rows in 0.35 s, while a cold pipeline can take longer to
+          // bring the 50 warm-up rows through (then its window is 0, never below).
+          if (producers.has(name)) expect(p!.cpuSeconds, `${side} ${name} CPU`).toBeGreaterThanOrEqual(0);
+          else expect(p!.cpuSeconds, `${side} ${name} CPU`).toBeGreaterThan(0);
           expect(p!.runQueueWaitSeconds, `${side} ${name} run-queue wait`).toBeGreaterThanOrEqual(0);
         }
         // Like the throughput part's broker column: measured when RabbitMQ runs on this machine (it does in CI).
