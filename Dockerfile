@@ -25,5 +25,5 @@ COPY static ./static
 COPY assets ./assets
 RUN mkdir -p /app/logs && chown node:node /app/logs
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--no-parallel-scavenge", "/app/dist/cli.js"]
 CMD ["--help"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --no-parallel-scavenge
 // (the flags of SERVICE_NODE_FLAGS in util/nodeFlags.ts; a test keeps them equal)
 // Entry point of the `predstream` binary.
 import { EXIT, buildProgram } from './program.js';
