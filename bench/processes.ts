@@ -119,7 +119,7 @@ export function tail(file: string, lines = 20): string {
  * `graceMs` (the bench does not need a clean drain: its queues and files are deleted next).
  */
 export async function stop(child: Child, graceMs = 3_000): Promise<number | string> {
-  sampleChildren([child]);
+  sampleChild(child);
   if (child.proc.exitCode !== null || child.proc.signalCode !== null) return child.exited;
   child.proc.kill('SIGTERM');
   const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
