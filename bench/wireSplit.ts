@@ -36,7 +36,10 @@ function main(argv: string[]): void {
     }
     if (a === '--port' || a === '--after-seq') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 0) fail(`${a} needs a whole number, got '${argv[i] ?? ''}'\n\n${HELP}`);
+      const max = a === '--port' ? 65535 : Number.MAX_SAFE_INTEGER;
+      const min = a === '--port' ? 1 : 0;
+      if (!Number.isInteger(n) || n < min || n > max)
+        fail(`${a} needs a whole number from ${min} to ${max}, got '${argv[i] ?? ''}'\n\n${HELP}`);
       if (a === '--port') port = n;
       else afterSeq = n;
     } else if (a.startsWith('-')) fail(`unknown option ${a}\n\n${HELP}`);
@@ -71,12 +74,18 @@ function formatSplit(split: readonly QueueSplit[]): string {
   const f = (x: number) => x.toFixed(1).padStart(6);
   const cell = (s: QueueSplit['toBroker']) => `${f(s.p50Ms)} ${f(s.p99Ms)} ${f(s.maxMs)}`;
   const width = Math.max(5, ...split.map((s) => s.queue.length));
-  const head = `${'queue'.padEnd(width)} ${'rows'.padStart(6)}  ${'to broker p50/p99/max ms'.padEnd(20)}  ${'in broker'.padEnd(20)}  to consumer`;
-  const lines = split.map(
-    (s) =>
-      `${s.queue.padEnd(width)} ${String(s.toConsumer.rows).padStart(6)}  ${cell(s.toBroker)}  ${cell(s.inBroker)}  ${cell(s.toConsumer)}`,
-  );
-  return [head, ...lines].join('\n');
+  const group = (title: string) => title.padStart(20);
+  const sub = `${'p50'.padStart(6)} ${'p99'.padStart(6)} ${'max'.padStart(6)}`;
+  const lead = `${''.padEnd(width)} ${''.padStart(6)}`;
+  const lines = [
+    `${lead}  ${group('to broker (ms)')}  ${group('in broker (ms)')}  ${group('to consumer (ms)')}`,
+    `${'queue'.padEnd(width)} ${'rows'.padStart(6)}  ${sub}  ${sub}  ${sub}`,
+    ...split.map(
+      (s) =>
+        `${s.queue.padEnd(width)} ${String(s.toConsumer.rows).padStart(6)}  ${cell(s.toBroker)}  ${cell(s.inBroker)}  ${cell(s.toConsumer)}`,
+    ),
+  ];
+  return lines.join('\n');
 }
 
 main(process.argv.slice(2));

@@ -1,6 +1,7 @@
 // Follows the AMQP 0-9-1 frames of captured TCP connections and reports each message published to, or
 // delivered by, the broker: its routing key, its JSON id, the publish time in its header, and the capture
-// time of the segment that completed it. Pure: fed segments in capture order.
+// time of the segment that completed it. Pure: fed segments in capture order; reports messages sorted by
+// that time.
 import { HEADER_PUBLISHED_AT } from '../../src/contract/wire.js';
 import type { TcpSegment } from './pcap.js';
 
@@ -9,6 +10,8 @@ export interface WireMessage {
   routingKey: string;
   /** The message's `id`, as text (a number id as its digits). */
   id: string;
+  /** The `id` as canonical JSON, so the number 151 and the string "151" stay two ids (as `idKey` keeps them). */
+  idJson: string;
   /** The `x-predstream-published-at` header (ms), when the message has one. */
   publishedAtMs: number | undefined;
   /** When the segment holding the last byte of its body was captured. */
@@ -58,13 +61,13 @@ export function publishedAtOf(headerPayload: Buffer): number | undefined {
   return numberAt(headerPayload, key + HEADER_KEY.length);
 }
 
-/** The id of a JSON body `{"id": ..., "body": ...}`, as text, or undefined. */
-export function idOf(body: Buffer): string | undefined {
+/** The id of a JSON body `{"id": ..., "body": ...}`: as text, and as canonical JSON; or undefined. */
+export function idOf(body: Buffer): { id: string; idJson: string } | undefined {
   const m = ID_PATTERN.exec(body.toString('utf8'));
   if (!m) return undefined;
-  const raw = m[1]!;
   try {
-    return String(JSON.parse(raw));
+    const value: unknown = JSON.parse(m[1]!);
+    return { id: String(value), idJson: JSON.stringify(value) };
   } catch {
     return undefined;
   }
@@ -87,7 +90,6 @@ interface Pending {
 /** One direction of one TCP connection. */
 class Direction {
   private buffered: Buffer[] = [];
-  private nextSeq: number | undefined;
   /** Segments captured ahead of one still missing, by sequence number. */
   private readonly early = new Map<number, TcpSegment>();
   /** Why this direction is no longer followed, once it is not. */
@@ -96,7 +98,11 @@ class Direction {
   /** Per channel: the message whose frames are arriving. */
   private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly name: string) {}
+  constructor(
+    private readonly name: string,
+    /** The next sequence number expected; known from the start when the connection's SYN was captured. */
+    private nextSeq?: number,
+  ) {}
 
   feed(segment: TcpSegment, out: WireMessage[]): void {
     if (this.problem !== undefined) return;
@@ -105,7 +111,6 @@ class Direction {
       if (ahead > 0 && ahead <= 0x7fffffff) {
         // Captured before a segment sent just before it (two cores capturing): hold it until that one.
         this.early.set(segment.seq, segment);
-        if (this.early.size > MAX_EARLY_SEGMENTS) this.dropStaleEarly();
         if (this.early.size > MAX_EARLY_SEGMENTS) {
           this.problem = `${ahead} bytes missing from the capture (dropped by the kernel? capture with a bigger buffer: tcpdump -B 131072)`;
         }
@@ -113,20 +118,29 @@ class Direction {
       }
     }
     this.take(segment, out);
-    for (let next = this.early.get(this.nextSeq!); next; next = this.early.get(this.nextSeq!)) {
+    for (let next = this.heldAtNextSeq(); next && this.problem === undefined; next = this.heldAtNextSeq()) {
       this.early.delete(next.seq);
       this.take(next, out);
     }
   }
 
-  /** Forgets held segments that a retransmission has covered since. */
-  private dropStaleEarly(): void {
+  /** A held segment holding the next byte expected; drops those a retransmission has covered since. */
+  private heldAtNextSeq(): TcpSegment | undefined {
     for (const [seq, s] of this.early) {
-      if ((seq + s.payload.length - this.nextSeq!) >>> 0 > 0x7fffffff) this.early.delete(seq);
+      const taken = (this.nextSeq! - seq) >>> 0; // its bytes already taken, when it starts at or before
+      if (taken > 0x7fffffff) continue; // it starts later
+      if (taken < s.payload.length) return s;
+      this.early.delete(seq);
     }
+    return undefined;
   }
 
   private take(segment: TcpSegment, out: WireMessage[]): void {
+    if (this.problem !== undefined) return;
+    if (segment.truncated) {
+      this.problem = 'packets cut short by the capture (its snapshot length): capture with tcpdump -s 0';
+      return;
+    }
     let payload = segment.payload;
     if (this.nextSeq !== undefined && segment.seq !== this.nextSeq) {
       // A retransmission: keep only the part not seen yet.
@@ -188,6 +202,10 @@ class Direction {
     const p = this.pending.get(channel);
     if (!p) return;
     if (type === FRAME_HEADER) {
+      if (payload.length < 14) {
+        this.problem = `a content header of ${payload.length} bytes, shorter than AMQP allows`;
+        return;
+      }
       p.bodySize = Number(payload.readBigUInt64BE(4));
       p.publishedAtMs = publishedAtOf(payload);
     } else if (type === FRAME_BODY) {
@@ -203,7 +221,7 @@ class Direction {
         out.push({
           kind: p.kind,
           routingKey: p.routingKey,
-          id,
+          ...id,
           publishedAtMs: p.publishedAtMs,
           atMs,
           stream: this.name,
@@ -227,17 +245,27 @@ export interface WireCapture {
 /** The messages published or delivered on the captured connections to `brokerPort`. */
 export function wireMessages(segments: Iterable<TcpSegment>, brokerPort = 5672): WireCapture {
   const directions = new Map<string, Direction>();
+  const skipped: WireCapture['skipped'] = [];
   const out: WireMessage[] = [];
   const port = `:${brokerPort}`;
+  const report = (name: string, d: Direction) => {
+    if (d.problem !== undefined) skipped.push({ stream: name, problem: d.problem });
+  };
   for (const s of segments) {
     if (!s.from.endsWith(port) && !s.to.endsWith(port)) continue;
     const name = `${s.from}>${s.to}`;
     let d = directions.get(name);
+    if (s.syn) {
+      // A new connection on the same ports: follow it from its first byte.
+      if (d) report(name, d);
+      directions.set(name, new Direction(name, (s.seq + 1) >>> 0));
+      continue;
+    }
     if (!d) directions.set(name, (d = new Direction(name)));
     d.feed(s, out);
   }
-  const skipped = [...directions.entries()]
-    .filter(([, d]) => d.problem !== undefined)
-    .map(([stream, d]) => ({ stream, problem: d.problem! }));
+  for (const [name, d] of directions) report(name, d);
+  // Held segments are taken late: put the messages back in the order their last bytes were captured.
+  out.sort((a, b) => a.atMs - b.atMs);
   return { messages: out, skipped };
 }

@@ -1,6 +1,6 @@
 // Reads the TCP segments of a classic pcap file (as `tcpdump -w` writes it) over IPv4 or IPv6. Pure.
 
-/** One TCP segment with a payload, as captured. */
+/** One TCP segment that opens a connection (SYN) or carries data, as captured. */
 export interface TcpSegment {
   /** Capture time, ms since the epoch (the kernel's wall clock, sub-ms). */
   atMs: number;
@@ -8,6 +8,10 @@ export interface TcpSegment {
   from: string;
   to: string;
   seq: number;
+  /** A SYN: a new connection on these ports starts here (its data starts at seq + 1). */
+  syn: boolean;
+  /** The capture kept only part of the packet (its snapshot length): the payload is incomplete. */
+  truncated: boolean;
   payload: Buffer;
 }
 
@@ -47,15 +51,21 @@ export function* tcpSegments(file: Buffer): Generator<TcpSegment> {
     const seconds = u32(at);
     const fraction = u32(at + 4);
     const captured = u32(at + 8);
+    const original = u32(at + 12);
     const packet = file.subarray(at + 16, at + 16 + captured);
     at += 16 + captured;
     const atMs = seconds * 1000 + fraction / (nano ? 1e6 : 1e3);
-    const segment = parsePacket(packet, linkBytes, atMs);
+    const segment = parsePacket(packet, linkBytes, atMs, captured < original);
     if (segment) yield segment;
   }
 }
 
-function parsePacket(packet: Buffer, linkBytes: number, atMs: number): TcpSegment | undefined {
+function parsePacket(
+  packet: Buffer,
+  linkBytes: number,
+  atMs: number,
+  truncated: boolean,
+): TcpSegment | undefined {
   const ip = packet.subarray(linkBytes);
   if (ip.length < 20) return undefined;
   const version = ip[0]! >> 4;
@@ -64,9 +74,12 @@ function parsePacket(packet: Buffer, linkBytes: number, atMs: number): TcpSegmen
   let src: string;
   let dst: string;
   if (version === 4) {
-    if (ip[9] !== 6) return undefined;
+    // Not TCP, or a fragment (loopback TCP is never fragmented; a fragment has no whole segment).
+    if (ip[9] !== 6 || (ip.readUInt16BE(6) & 0x3fff) !== 0) return undefined;
     tcpAt = (ip[0]! & 0x0f) * 4;
-    end = Math.min(ip.length, ip.readUInt16BE(2));
+    // A total length of 0: a segment larger than IPv4 allows, handed over before segmentation.
+    const total = ip.readUInt16BE(2);
+    end = total === 0 ? ip.length : Math.min(ip.length, total);
     src = ipv4(ip, 12);
     dst = ipv4(ip, 16);
   } else if (version === 6) {
@@ -82,12 +95,15 @@ function parsePacket(packet: Buffer, linkBytes: number, atMs: number): TcpSegmen
   if (end < tcpAt + 20) return undefined;
   const tcp = ip.subarray(tcpAt, end);
   const dataAt = (tcp[12]! >> 4) * 4;
-  if (tcp.length <= dataAt) return undefined;
+  const syn = (tcp[13]! & 0x02) !== 0;
+  if (tcp.length <= dataAt && !syn && !truncated) return undefined;
   return {
     atMs,
     from: `${src}:${tcp.readUInt16BE(0)}`,
     to: `${dst}:${tcp.readUInt16BE(2)}`,
     seq: tcp.readUInt32BE(4),
-    payload: tcp.subarray(dataAt),
+    syn,
+    truncated,
+    payload: tcp.subarray(Math.min(dataAt, tcp.length)),
   };
 }

@@ -27,7 +27,7 @@ export function splitAtBroker(messages: readonly WireMessage[], options: SplitOp
   const published = new Map<string, WireMessage>();
   const samples = new Map<string, { toBroker: number[]; inBroker: number[]; toConsumer: number[] }>();
   for (const m of messages) {
-    const key = `${m.routingKey}\n${m.id}`;
+    const key = `${m.routingKey}\n${m.idJson}`;
     if (m.kind === 'publish') {
       if (!published.has(key)) published.set(key, m);
       continue;

@@ -40,6 +40,7 @@ function message(
   queue: string,
   id: string | number,
   stamp?: { tag: 'd' | 'l'; value: number },
+  channel = 1,
 ): Buffer {
   const method =
     kind === 'publish'
@@ -54,7 +55,11 @@ function message(
           short(queue),
         ]);
   const body = Buffer.from(JSON.stringify({ id, body: 151 }));
-  return Buffer.concat([frame(1, 1, method), headerFrame(1, body.length, stamp), frame(3, 1, body)]);
+  return Buffer.concat([
+    frame(1, channel, method),
+    headerFrame(channel, body.length, stamp),
+    frame(3, channel, body),
+  ]);
 }
 
 // A classic pcap of Ethernet + IPv4 + TCP packets.
@@ -64,6 +69,9 @@ interface Packet {
   toPort: number;
   seq: number;
   payload: Buffer;
+  syn?: boolean;
+  /** Bytes the capture left out at the end (as a short snapshot length does). */
+  cut?: number;
 }
 
 function pcap(packets: Packet[]): Buffer {
@@ -88,12 +96,14 @@ function pcap(packets: Packet[]): Buffer {
     tcp.writeUInt16BE(p.toPort, 2);
     tcp.writeUInt32BE(p.seq >>> 0, 4);
     tcp[12] = 5 << 4;
-    const data = Buffer.concat([ether, ip, tcp, p.payload]);
+    tcp[13] = p.syn ? 0x02 : 0x18;
+    const whole = Buffer.concat([ether, ip, tcp, p.payload]);
+    const data = whole.subarray(0, whole.length - (p.cut ?? 0));
     const head = Buffer.alloc(16);
     head.writeUInt32LE(Math.floor(p.atMs / 1000), 0);
     head.writeUInt32LE(Math.round((p.atMs % 1000) * 1000), 4);
     head.writeUInt32LE(data.length, 8);
-    head.writeUInt32LE(data.length, 12);
+    head.writeUInt32LE(whole.length, 12);
     parts.push(head, data);
   }
   return Buffer.concat(parts);
@@ -195,10 +205,63 @@ describe('bench wire split (AMQP messages in a packet capture)', () => {
     );
   });
 
+  it('follows a new connection on the same ports from its SYN, interleaved channels, and late publishes', () => {
+    const first = message('publish', 'r.y_pred', 'c-1', { tag: 'd', value: T });
+    // Two channels, their frames interleaved; ids 151 and "151" are two messages.
+    const a = message('publish', 'r.y_pred', 151, { tag: 'd', value: T }, 1);
+    const b = message('publish', 'r.y_pred', '151', { tag: 'd', value: T + 1 }, 2);
+    const frames = (m: Buffer) => {
+      const out: Buffer[] = [];
+      for (let at = 0; at < m.length;) {
+        const end = at + 8 + m.readUInt32BE(at + 3);
+        out.push(m.subarray(at, end));
+        at = end;
+      }
+      return out;
+    };
+    const [a1, a2, a3] = frames(a);
+    const [b1, b2, b3] = frames(b);
+    const second = Buffer.concat([a1!, b1!, a2!, b2!, b3!, a3!]);
+    const deliveries = Buffer.concat([
+      message('deliver', 'r.y_pred', '151'),
+      message('deliver', 'r.y_pred', 151),
+    ]);
+    const [s1, s2] = segments(second, 5_000_001, [a1!.length]);
+    const file = pcap([
+      { atMs: T + 1, fromPort: 40000, toPort: 5672, seq: 77, payload: Buffer.alloc(0), syn: true },
+      { atMs: T + 2, fromPort: 40000, toPort: 5672, seq: 78, payload: first },
+      // The same ports again, a new connection with a sequence number "behind" the old one's.
+      { atMs: T + 3, fromPort: 40000, toPort: 5672, seq: 5_000_000, payload: Buffer.alloc(0), syn: true },
+      { atMs: T + 5, fromPort: 40000, toPort: 5672, ...s2! }, // captured first, held for s1
+      { atMs: T + 6, fromPort: 5672, toPort: 40001, seq: 1, payload: deliveries }, // parsed before s1
+      { atMs: T + 7, fromPort: 40000, toPort: 5672, ...s1! },
+      { atMs: T + 8, fromPort: 5672, toPort: 40009, seq: 1, payload: first, cut: 10 },
+    ]);
+    const capture = wireMessages(tcpSegments(file));
+    expect(capture.messages.map((m) => [m.kind, m.idJson, m.atMs - T])).toEqual([
+      ['publish', '"c-1"', 2],
+      ['publish', '"151"', 5],
+      ['publish', '151', 5],
+      ['deliver', '"151"', 6],
+      ['deliver', '151', 6],
+    ]);
+    expect(capture.skipped).toEqual([
+      { stream: '127.0.0.1:5672>127.0.0.1:40009', problem: expect.stringContaining('tcpdump -s 0') },
+    ]);
+    const [split] = splitAtBroker(capture.messages);
+    expect(split!.toConsumer.rows).toBe(2);
+    expect(split!.toBroker.maxMs).toBeCloseTo(5, 3); // 151: stamped at T, its last byte on the wire at +5
+    expect(split!.inBroker.maxMs).toBeCloseTo(1, 3);
+  });
+
   it('finds the publish time by its key and the id in a body', () => {
     expect(publishedAtOf(headerFrame(1, 10, { tag: 'd', value: 12.5 }).subarray(7, -1))).toBe(12.5);
     expect(publishedAtOf(headerFrame(1, 10, undefined).subarray(7, -1))).toBeUndefined();
-    expect(idOf(Buffer.from('{"id": "x \\" y-3", "body": 1}'))).toBe('x " y-3');
+    expect(idOf(Buffer.from('{"id": "x \\" y-3", "body": 1}'))).toEqual({
+      id: 'x " y-3',
+      idJson: '"x \\" y-3"',
+    });
+    expect(idOf(Buffer.from('{"id": 151, "body": 1}'))).toEqual({ id: '151', idJson: '151' });
     expect(idOf(Buffer.from('{"body": 1}'))).toBeUndefined();
   });
 });
