@@ -12,7 +12,7 @@ wire. What is left of a consumer's own receipt time (the bench's stages) is the 
 
 Capture a bench run (as root; -B keeps the kernel from dropping packets):
   tcpdump -i lo -s 0 -B 131072 -w /tmp/bench.pcap 'tcp port 5672' &
-  npm run bench -- --only latency; kill %1
+  npm run bench -- --only latency; sleep 2; kill %1
   npm run bench:wire -- /tmp/bench.pcap --after-seq 5000
 
   --port N        the broker's port (default 5672)
