@@ -73,6 +73,11 @@ export function idOf(body: Buffer): { id: string; idJson: string } | undefined {
   }
 }
 
+/** How far sequence number `a` is past `b` (negative when before), in TCP's wrapping 32-bit arithmetic. */
+function seqDelta(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
 function shortString(b: Buffer, at: number): [string, number] {
   const n = b[at]!;
   return [b.toString('latin1', at + 1, at + 1 + n), at + 1 + n];
@@ -107,8 +112,8 @@ class Direction {
   feed(segment: TcpSegment, out: WireMessage[]): void {
     if (this.problem !== undefined) return;
     if (this.nextSeq !== undefined) {
-      const ahead = (segment.seq - this.nextSeq) >>> 0;
-      if (ahead > 0 && ahead <= 0x7fffffff) {
+      const ahead = seqDelta(segment.seq, this.nextSeq);
+      if (ahead > 0) {
         // Captured before a segment sent just before it (two cores capturing): hold it until that one.
         this.early.set(segment.seq, segment);
         if (this.early.size > MAX_EARLY_SEGMENTS) {
@@ -127,8 +132,8 @@ class Direction {
   /** A held segment holding the next byte expected; drops those a retransmission has covered since. */
   private heldAtNextSeq(): TcpSegment | undefined {
     for (const [seq, s] of this.early) {
-      const taken = (this.nextSeq! - seq) >>> 0; // its bytes already taken, when it starts at or before
-      if (taken > 0x7fffffff) continue; // it starts later
+      const taken = seqDelta(this.nextSeq!, seq); // its bytes already taken
+      if (taken < 0) continue; // it starts later
       if (taken < s.payload.length) return s;
       this.early.delete(seq);
     }
@@ -144,7 +149,7 @@ class Direction {
     let payload = segment.payload;
     if (this.nextSeq !== undefined && segment.seq !== this.nextSeq) {
       // A retransmission: keep only the part not seen yet.
-      const seen = (this.nextSeq - segment.seq) >>> 0;
+      const seen = seqDelta(this.nextSeq, segment.seq);
       if (seen >= payload.length) return;
       payload = payload.subarray(seen);
     }
@@ -190,12 +195,12 @@ class Direction {
       if (method === BASIC_PUBLISH) {
         const [, afterExchange] = shortString(payload, 6);
         const [routingKey] = shortString(payload, afterExchange);
-        this.pending.set(channel, { kind: 'publish', routingKey, ...EMPTY_BODY() });
+        this.pending.set(channel, { kind: 'publish', routingKey, ...emptyBody() });
       } else if (method === BASIC_DELIVER) {
         const [, afterTag] = shortString(payload, 4);
         const [, afterExchange] = shortString(payload, afterTag + 9);
         const [routingKey] = shortString(payload, afterExchange);
-        this.pending.set(channel, { kind: 'deliver', routingKey, ...EMPTY_BODY() });
+        this.pending.set(channel, { kind: 'deliver', routingKey, ...emptyBody() });
       }
       return;
     }
@@ -231,7 +236,7 @@ class Direction {
   }
 }
 
-function EMPTY_BODY(): Pick<Pending, 'publishedAtMs' | 'bodySize' | 'body' | 'bodyBytes'> {
+function emptyBody(): Pick<Pending, 'publishedAtMs' | 'bodySize' | 'body' | 'bodyBytes'> {
   return { publishedAtMs: undefined, bodySize: -1, body: [], bodyBytes: 0 };
 }
 

@@ -30,7 +30,7 @@ function ipv6(b: Buffer, o: number): string {
   return `[${parts.join(':')}]`;
 }
 
-/** Every TCP segment that carries data, in capture order; other packets are skipped. */
+/** Every TCP segment that carries data or opens a connection (SYN), in capture order; others are skipped. */
 export function* tcpSegments(file: Buffer): Generator<TcpSegment> {
   if (file.length < 24) throw new PcapError('not a pcap file: shorter than its 24-byte header');
   const magic = file.readUInt32LE(0);
