@@ -7,6 +7,25 @@ import { QUEUES, queueName, type QueueName } from '../src/contract/wire.js';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
+/** AMQP_URL without its password, for messages. */
+export const redactedUrl = (url = AMQP_URL): string => url.replace(/:[^:@/]*@/, ':***@');
+
+/**
+ * The port RabbitMQ listens on, when AMQP_URL names this machine (its CPU is measured from /proc then);
+ * undefined for a broker elsewhere.
+ */
+export function localBrokerPort(url = AMQP_URL): number | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return undefined;
+  if (parsed.port !== '') return Number(parsed.port);
+  return parsed.protocol === 'amqps:' ? 5671 : 5672;
+}
+
 /** A queue prefix no other run uses: `bench.<part>.<time><random>.` */
 export function benchPrefix(part: string): string {
   return `bench.${part}.${Date.now().toString(36)}${randomBytes(2).toString('hex')}.`;
@@ -25,7 +44,7 @@ export async function openBenchConnection(): Promise<Connection> {
   } catch {
     conn.unsafeDestroy();
     throw new Error(
-      `the bench needs RabbitMQ at ${AMQP_URL.replace(/:[^:@/]*@/, ':***@')}: start it ` +
+      `the bench needs RabbitMQ at ${redactedUrl()}: start it ` +
         `('rabbitmq-server -detached', or 'docker compose up -d rabbitmq') or set AMQP_URL`,
     );
   }

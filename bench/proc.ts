@@ -1,6 +1,6 @@
-// Reads a process's CPU time and memory from /proc (Linux), and finds the RabbitMQ VM's pid.
+// Reads a process's CPU time and memory from /proc (Linux), and finds the pid of the RabbitMQ VM the bench uses.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -63,16 +63,88 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   }
 }
 
-/** The Erlang VM running RabbitMQ on this machine (beam.smp), if there is one we can see. */
-export function findBrokerPid(): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+/**
+ * The socket inodes listening on `port` in a /proc/net/tcp or /proc/net/tcp6 table. Each data line is
+ * "sl local_address rem_address st ... uid timeout inode ...", with the local port in hex after the colon
+ * and state 0A for LISTEN.
+ */
+export function listeningInodes(table: string, port: number): string[] {
+  const inodes: string[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    const local = f[1];
+    const inode = f[9];
+    if (local === undefined || inode === undefined || f[3] !== '0A') continue;
+    if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port && inode !== '0')
+      inodes.push(inode);
+  }
+  return inodes;
+}
+
+function numericDirs(dir: string): string[] {
+  return readdirSync(dir).filter((e) => /^\d+$/.test(e));
+}
+
+/** The process holding one of these socket inodes open, if we may look at its descriptors. */
+function socketOwner(inodes: readonly string[]): number | undefined {
+  const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
+  for (const pid of numericDirs('/proc')) {
+    let fds: string[];
     try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'beam.smp') return Number(entry);
+      fds = numericDirs(`/proc/${pid}/fd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+      } catch {
+        // closed while we looked
+      }
+    }
+  }
+  return undefined;
+}
+
+function beamPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of numericDirs('/proc')) {
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'beam.smp') pids.push(Number(entry));
     } catch {
       // gone while we looked
     }
   }
-  return undefined;
+  return pids;
+}
+
+/**
+ * The Erlang VM (beam.smp) of the RabbitMQ the bench talks to: the one listening on `port` on this
+ * machine. Where the descriptors cannot be read (another user's process, without root), the only
+ * beam.smp there is; undefined when there is none, or several and no way to tell which.
+ */
+export function findBrokerPid(port: number): number | undefined {
+  const owner = listeningPid(port);
+  if (owner !== undefined) {
+    try {
+      if (readFileSync(`/proc/${owner}/comm`, 'utf8').trim() === 'beam.smp') return owner;
+    } catch {
+      // gone while we looked
+    }
+  }
+  const beams = beamPids();
+  return beams.length === 1 ? beams[0] : undefined;
+}
+
+/** The process listening on TCP `port` here, if we may look at its descriptors. */
+export function listeningPid(port: number): number | undefined {
+  const inodes: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      inodes.push(...listeningInodes(readFileSync(table, 'utf8'), port));
+    } catch {
+      // no IPv6, say
+    }
+  }
+  return inodes.length > 0 ? socketOwner(inodes) : undefined;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openBenchConnection } from './broker.js';
+import { localBrokerPort, openBenchConnection, redactedUrl } from './broker.js';
 import type { BenchContext } from './context.js';
 import { machineInfo, pressure } from './machine.js';
 import { joinMemory } from './parts/joinMemory.js';
@@ -100,7 +100,11 @@ async function main(): Promise<void> {
   const machine = await machineInfo();
   const conn = await openBenchConnection();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'predstream-bench-'));
-  const ctx: BenchContext = { settings, conn, workDir, brokerPid: findBrokerPid(), note, prefixes: [] };
+  const brokerPort = localBrokerPort();
+  const brokerPid = brokerPort === undefined ? undefined : findBrokerPid(brokerPort);
+  if (brokerPid === undefined)
+    note(`cannot tell which process is RabbitMQ at ${redactedUrl()}: its CPU is not measured`);
+  const ctx: BenchContext = { settings, conn, workDir, brokerPid, note, prefixes: [] };
   let reconnects = 0;
   conn.on('connection', () => {
     reconnects += 1;
