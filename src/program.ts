@@ -94,7 +94,7 @@ export function buildProgram(): Command {
   serviceCommand(
     program,
     'model',
-    'consume `features`, predict with a scikit-learn model, publish to `y_pred`',
+    'consume `features`, predict with a scikit-learn or ONNX model, publish to `y_pred`',
     async () => (await import('./services/model/service.js')).runModelService,
   );
   serviceCommand(

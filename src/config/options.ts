@@ -217,7 +217,7 @@ export const OPTIONS = {
     flag: 'model',
     value: '<path>',
     env: 'MODEL_PATH',
-    description: 'scikit-learn model pickle (default: the bundled models/myfile.pkl)',
+    description: 'scikit-learn model pickle, or ONNX model (default: the bundled models/myfile.pkl)',
     schema: text('model path'),
   },
   // metric and plot

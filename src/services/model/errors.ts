@@ -21,7 +21,9 @@ export type ModelLoadErrorCode =
   /** A model with more than one target. */
   | 'multi-output'
   /** A supported class whose fitted state is missing or inconsistent. */
-  | 'invalid-model';
+  | 'invalid-model'
+  /** An ONNX model, but the optional package onnxruntime-node that runs them is not installed. */
+  | 'onnx-runtime-missing';
 
 /** The fix for most refusals: a plain pickle, which is what predstream reads. */
 export const RESAVE_HINT =

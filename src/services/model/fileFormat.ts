@@ -3,6 +3,8 @@
 export type FileFormat =
   | { kind: 'empty' }
   | { kind: 'pickle'; protocol: number }
+  /** An ONNX model (a protobuf ModelProto opening with its ir_version field). */
+  | { kind: 'onnx' }
   | { kind: 'old-pickle' }
   | { kind: 'compressed'; format: string }
   | { kind: 'other'; format: string | undefined };
@@ -43,6 +45,10 @@ export function detectFileFormat(bytes: Uint8Array): FileFormat {
     return { kind: 'compressed', format: 'zlib' };
   }
   for (const { format, magic } of OTHER) if (startsWith(bytes, magic)) return { kind: 'other', format };
+  // ONNX: field 1 (ir_version, a varint) first, as every ONNX writer puts it; versions 3-15 so far.
+  if (bytes[0] === 0x08 && bytes.length >= 2 && (bytes[1] as number) >= 3 && (bytes[1] as number) <= 15) {
+    return { kind: 'onnx' };
+  }
   if (OLD_PICKLE_FIRST_OPCODES.has(bytes[0] as number) && bytes[bytes.length - 1] === STOP) {
     return { kind: 'old-pickle' };
   }

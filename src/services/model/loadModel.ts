@@ -10,16 +10,27 @@
 // Refused with a clear error: any other class or Python global (the file is never executed), models with more
 // than one target, joblib and compressed files, protocol 0/1 pickles, empty, truncated or damaged files.
 // The list of classes lives in modelRegistry.ts; the allowed numpy/builtin globals in pickleGlobals.ts.
+//
+// ONNX models (any regressor with one float input [batch, n_features] and one number out per row, e.g.
+// from skl2onnx) are run by onnxruntime-node, an optional dependency: onnxModel.ts.
 import { ModelLoadError } from './errors.js';
+import { detectFileFormat } from './fileFormat.js';
 import { regressionModelFromUnpickled } from './modelRegistry.js';
-import type { RegressionModel } from './regressionModel.js';
+import { loadOnnxModel } from './onnxModel.js';
+import type { RegressionModel, SyncRegressionModel } from './regressionModel.js';
 import { unpickle } from './safeUnpickle.js';
 
 export { FeatureVectorError, ModelLoadError, type ModelLoadErrorCode } from './errors.js';
-export type { RegressionModel } from './regressionModel.js';
+export type { RegressionModel, SyncRegressionModel } from './regressionModel.js';
+
+/** Loads a model from a file's bytes: an ONNX model, or else a scikit-learn pickle. */
+export async function loadModel(bytes: Uint8Array, sourceName: string): Promise<RegressionModel> {
+  if (detectFileFormat(bytes).kind === 'onnx') return loadOnnxModel(bytes, sourceName);
+  return loadModelFromBytes(bytes, sourceName);
+}
 
 /** Loads a model from the bytes of a pickle file; `sourceName` (a path, usually) only appears in messages. */
-export function loadModelFromBytes(bytes: Uint8Array, sourceName: string): RegressionModel {
+export function loadModelFromBytes(bytes: Uint8Array, sourceName: string): SyncRegressionModel {
   try {
     return regressionModelFromUnpickled(unpickle(bytes));
   } catch (err) {

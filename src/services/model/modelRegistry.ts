@@ -4,7 +4,7 @@ import { LinearModel, linearModelFromSklearn } from './linearModel.js';
 import { NdArray } from './numpyArray.js';
 import { PipelineModel } from './pipelineModel.js';
 import { asList, describeValue } from './pyValues.js';
-import type { RegressionModel, ScoringModel } from './regressionModel.js';
+import type { ScoringModel, SyncRegressionModel } from './regressionModel.js';
 import { SklearnObject } from './sklearnObject.js';
 import { StandardScalerStep, standardScalerFromSklearn } from './standardScaler.js';
 
@@ -73,7 +73,7 @@ function describeUnpickled(value: unknown): string {
 }
 
 /** Turns the top-level unpickled value into a model, or says why it is not one predstream runs. */
-export function regressionModelFromUnpickled(value: unknown): RegressionModel {
+export function regressionModelFromUnpickled(value: unknown): SyncRegressionModel {
   if (!SklearnObject.isSklearnObject(value)) {
     throw unsupported(`the pickle holds ${describeUnpickled(value)} rather than a scikit-learn model`);
   }

@@ -20,7 +20,7 @@ export async function runPredictCommand(
   let failures = 0;
   for await (const text of createInterface({ input, crlfDelay: Infinity })) {
     lineNumber += 1;
-    const result = predictLine(model, text, lineNumber);
+    const result = await predictLine(model, text, lineNumber);
     if (!result) continue;
     if (result.ok) out.write(`${result.text}\n`);
     else {

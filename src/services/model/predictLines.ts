@@ -15,11 +15,11 @@ function describeJson(value: unknown): string {
  * Scores one input line (1-based `lineNumber`, for messages). Blank lines give undefined. The prediction's
  * text is String(x): the shortest form that reads back as the same float64.
  */
-export function predictLine(
+export async function predictLine(
   model: RegressionModel,
   text: string,
   lineNumber: number,
-): PredictLineResult | undefined {
+): Promise<PredictLineResult | undefined> {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
   const fail = (reason: string): PredictLineResult => ({
@@ -42,7 +42,7 @@ export function predictLine(
   const bad = parsed.findIndex((v) => typeof v !== 'number');
   if (bad !== -1) return fail(`features[${bad}] is ${describeJson(parsed[bad])}, not a number`);
   try {
-    const prediction = model.predict(parsed as number[]);
+    const prediction = await model.predict(parsed as number[]);
     if (!Number.isFinite(prediction)) {
       return fail(
         `the prediction is ${prediction}: these features are too large for the model's coefficients`,
@@ -55,11 +55,14 @@ export function predictLine(
 }
 
 /** Scores every line; blank lines are skipped but still counted, so messages give the file's line numbers. */
-export function* predictLines(model: RegressionModel, lines: Iterable<string>): Generator<PredictLineResult> {
+export async function* predictLines(
+  model: RegressionModel,
+  lines: Iterable<string>,
+): AsyncGenerator<PredictLineResult> {
   let lineNumber = 0;
   for (const text of lines) {
     lineNumber += 1;
-    const result = predictLine(model, text, lineNumber);
+    const result = await predictLine(model, text, lineNumber);
     if (result !== undefined) yield result;
   }
 }

@@ -7,16 +7,23 @@ export interface RegressionModel {
   /** How many features each vector must have. */
   readonly nFeatures: number;
   /**
-   * One prediction; throws FeatureVectorError for a vector of the wrong length or with non-finite values.
-   * The result is not checked: features far outside the training range can overflow to ±Infinity.
+   * One prediction; throws (or, for a model that runs asynchronously, rejects with) FeatureVectorError for
+   * a vector of the wrong length or with non-finite values. The result is not checked: features far
+   * outside the training range can overflow to ±Infinity. Scikit-learn models answer at once; ONNX
+   * models (onnxModel.ts) answer with a promise.
    */
-  predict(features: readonly number[]): number;
+  predict(features: readonly number[]): number | Promise<number>;
   /** A one-line human description (class, feature count, intercept, scikit-learn version). */
   describe(): string;
 }
 
+/** A model that answers at once (every scikit-learn model predstream reads). */
+export interface SyncRegressionModel extends RegressionModel {
+  predict(features: readonly number[]): number;
+}
+
 /** A model that pipelines can compose: `score` skips the checks `predict` makes, for an already-checked vector. */
-export interface ScoringModel extends RegressionModel {
+export interface ScoringModel extends SyncRegressionModel {
   score(features: ArrayLike<number>): number;
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../../util/logger.js';
 import { DEFAULT_MODEL } from '../../util/paths.js';
 import type { Shutdown } from '../../util/shutdown.js';
 import { startBrokerRuntime } from '../runtime.js';
-import { loadModelFromBytes, type RegressionModel } from './loadModel.js';
+import { loadModel, type RegressionModel } from './loadModel.js';
 
 /** Reads a model file, with errors that say which file and what to do. */
 export async function loadModelFile(path: string | undefined): Promise<RegressionModel> {
@@ -24,7 +24,7 @@ export async function loadModelFile(path: string | undefined): Promise<Regressio
         : `cannot read model file ${file}: ${String(err)}`,
     );
   }
-  return loadModelFromBytes(bytes, file);
+  return loadModel(bytes, file);
 }
 
 export async function runModelService(
@@ -52,7 +52,7 @@ export async function runModelService(
         };
       }
       const t0 = performance.now();
-      const prediction = model.predict(message.body);
+      const prediction = await model.predict(message.body);
       rt.metrics.inferenceSeconds.observe((performance.now() - t0) / 1000);
       if (!Number.isFinite(prediction)) {
         return {

@@ -1,0 +1,89 @@
+// ONNX models built from fitted scikit-learn models (scripts/make_onnx_fixtures.py) against scikit-learn's predictions.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detectFileFormat } from './fileFormat.js';
+import { FeatureVectorError, ModelLoadError, loadModel } from './loadModel.js';
+
+const ROOT = new URL('../../../', import.meta.url);
+const DIR = 'test/fixtures/models/onnx/';
+
+const expected = JSON.parse(readFileSync(new URL(`${DIR}expected.json`, ROOT), 'utf8')) as {
+  models: Record<string, { features: number; input: 'float32' | 'float64'; predictions: number[] }>;
+  refused: Record<string, string>;
+};
+
+const rows = readFileSync(new URL('data/diabetes.csv', ROOT), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => line.split(',').slice(0, 10).map(Number));
+
+const bytesOf = (name: string) => readFileSync(new URL(`${DIR}${name}.onnx`, ROOT));
+const load = (name: string) => loadModel(bytesOf(name), `${name}.onnx`);
+
+/** A float32 model rounds each feature and sums in float32: about 1e-7 relative per term. */
+const TOLERANCE = { float64: 1e-12, float32: 1e-5 };
+
+describe('loadModel on ONNX models', () => {
+  it('knows an ONNX file by its first bytes, and a pickle is not one', () => {
+    expect(detectFileFormat(bytesOf('ridge_matmul_float64'))).toEqual({ kind: 'onnx' });
+    expect(detectFileFormat(readFileSync(new URL('models/myfile.pkl', ROOT))).kind).toBe('pickle');
+  });
+
+  it.each(Object.entries(expected.models))(
+    '%s predicts what scikit-learn predicts on all 442 rows',
+    async (name, e) => {
+      const model = await load(name);
+      expect(model.kind).toBe('ONNX');
+      expect(model.nFeatures).toBe(e.features);
+      expect(model.describe()).toContain(`${e.input} input`);
+      expect(rows).toHaveLength(e.predictions.length);
+      let worst = 0;
+      for (const [i, row] of rows.entries()) {
+        const wanted = e.predictions[i] as number;
+        worst = Math.max(worst, Math.abs((await model.predict(row)) - wanted) / Math.abs(wanted));
+      }
+      expect(worst).toBeLessThan(TOLERANCE[e.input]);
+    },
+  );
+
+  it('refuses a features vector of the wrong length or with a non-finite value, naming it', async () => {
+    const model = await load('ridge_matmul_float64');
+    await expect(model.predict(rows[0]!.slice(0, 9))).rejects.toThrow(
+      new FeatureVectorError('features vector has 9 values, the model expects 10'),
+    );
+    await expect(model.predict([...rows[0]!.slice(0, 9), Number.NaN])).rejects.toThrow(FeatureVectorError);
+  });
+
+  it('answers concurrent predictions each with its own row', async () => {
+    const model = await load('linear_regressor_float32');
+    const wanted = expected.models.linear_regressor_float32!.predictions;
+    const got = await Promise.all(rows.slice(0, 50).map((row) => model.predict(row)));
+    got.forEach((y, i) => expect(Math.abs(y - wanted[i]!) / Math.abs(wanted[i]!)).toBeLessThan(1e-5));
+  });
+
+  it.each(Object.entries(expected.refused))(
+    'refuses %s (%s) at load time, saying why',
+    async (name, code) => {
+      const err = await load(name).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ModelLoadError);
+      expect((err as ModelLoadError).code).toBe(code);
+      expect((err as Error).message).toContain(`${name}.onnx`);
+      expect((err as Error).message).toMatch(/batch, n_features/);
+    },
+  );
+
+  it('refuses a damaged ONNX file with the runtime’s reason', async () => {
+    const bytes = bytesOf('ridge_matmul_float64');
+    const err = await loadModel(bytes.subarray(0, 40), 'cut.onnx').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as ModelLoadError).code).toBe('corrupt');
+    expect((err as Error).message).toMatch(/cut\.onnx.*onnxruntime cannot read it/);
+  });
+});
