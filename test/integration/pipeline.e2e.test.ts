@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupPrefix, openTestConnection, uniquePrefix } from '../support/broker.js';
 import { defaultModel, diabetes, publishedRows, readMetricCsv, relClose } from '../support/expected.js';
-import { startCli, stopCli } from '../support/processes.js';
+import { runUpToEnd } from '../support/processes.js';
 
 const ROWS = 500;
 
@@ -19,27 +19,8 @@ describe('predstream up, end to end', () => {
 
   it(`writes exactly ${ROWS} correct rows, the labels log and a PNG, then exits 0`, async () => {
     const journal = path.join(logs, 'published.log');
-    const up = startCli('up', [
-      'up',
-      '--count',
-      String(ROWS),
-      '--rate',
-      'max',
-      '--queue-prefix',
-      prefix,
-      '--logs',
-      logs,
-      '--http-port',
-      '0',
-      '--metrics-port-base',
-      '0',
-      '--published-log',
-      journal,
-    ]);
-    const timer = setTimeout(() => void stopCli(up), 90_000);
-    const { code } = await up.exited;
-    clearTimeout(timer);
-    expect(code, up.output()).toBe(0);
+    const { code, output } = await runUpToEnd({ prefix, logs, rows: ROWS, journal });
+    expect(code, output).toBe(0);
 
     const rows = readMetricCsv(path.join(logs, 'metric_log.csv'));
     expect(rows).toHaveLength(ROWS);

@@ -43,6 +43,41 @@ export async function stopCli(p: RunningCli, graceMs = 12_000) {
   return result;
 }
 
+/**
+ * Runs `predstream up --count <rows> --rate max` into `logs` under `prefix`, with no HTTP ports and a
+ * published-rows journal, to its end (stopped after 90 s at most); `extra` adds options.
+ */
+export async function runUpToEnd(opts: {
+  prefix: string;
+  logs: string;
+  rows: number;
+  journal: string;
+  extra?: string[];
+}): Promise<{ code: number | null; output: string }> {
+  const up = startCli('up', [
+    'up',
+    ...(opts.extra ?? []),
+    '--count',
+    String(opts.rows),
+    '--rate',
+    'max',
+    '--queue-prefix',
+    opts.prefix,
+    '--logs',
+    opts.logs,
+    '--http-port',
+    '0',
+    '--metrics-port-base',
+    '0',
+    '--published-log',
+    opts.journal,
+  ]);
+  const timer = setTimeout(() => void stopCli(up), 90_000);
+  const { code } = await up.exited;
+  clearTimeout(timer);
+  return { code, output: up.output() };
+}
+
 export function isRunning(p: RunningCli): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
 }
