@@ -8,7 +8,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# onnxruntime-node (optional, for ONNX models) ships every platform's runtime: keep Linux's only.
+RUN npm run build && npm prune --omit=dev \
+    && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production LOGS_DIR=/app/logs
