@@ -128,7 +128,7 @@ save(
 )
 expected["models"]["random_forest_float32"] = {"features": N, "input": "float32", "predictions": forest.predict(X).tolist()}
 
-# Refused: two targets; two inputs; a string input.
+# Refused: two targets; two inputs; a string input; and below, three more.
 two = lm.LinearRegression().fit(X, np.column_stack([y, y * 2]))
 matmul_add("two_targets", two, out_width=2)
 expected["refused"]["two_targets"] = "multi-output"
@@ -146,6 +146,36 @@ save(
     [helper.make_tensor_value_info("Y", TensorProto.STRING, [None, 1])],
 )
 expected["refused"]["string_input"] = "unsupported-model"
+
+# A classifier (its first output an int64 label), a float16 output, a fixed batch of 32 rows.
+save(
+    "classifier_label",
+    [
+        helper.make_node("MatMul", ["X", "W"], ["scores"]),
+        helper.make_node("ArgMax", ["scores"], ["label"], axis=1, keepdims=0),
+    ],
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, N])],
+    [
+        helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, [None, 3]),
+    ],
+    [numpy_helper.from_array(np.ones((N, 3), dtype=np.float32), "W")],
+)
+expected["refused"]["classifier_label"] = "unsupported-model"
+save(
+    "float16_output",
+    [helper.make_node("Cast", ["X"], ["Y"], to=TensorProto.FLOAT16)],
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 1])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT16, [None, 1])],
+)
+expected["refused"]["float16_output"] = "unsupported-model"
+save(
+    "fixed_batch",
+    [helper.make_node("ReduceSum", ["X"], ["Y"], keepdims=1)],
+    [helper.make_tensor_value_info("X", TensorProto.DOUBLE, [32, N])],
+    [helper.make_tensor_value_info("Y", TensorProto.DOUBLE, [1, 1])],
+)
+expected["refused"]["fixed_batch"] = "unsupported-model"
 
 with open(os.path.join(OUT, "expected.json"), "w") as f:
     json.dump(expected, f, indent=1)

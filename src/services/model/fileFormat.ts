@@ -34,6 +34,47 @@ const OTHER: readonly { format: string; magic: readonly number[] }[] = [
 const OLD_PICKLE_FIRST_OPCODES = new Set([0x63, 0x28, 0x69, 0x7d, 0x5d, 0x29, 0x4e]);
 const STOP = 0x2e;
 
+/** Reads a protobuf varint at `at`; undefined past the end or beyond 2^53. */
+function varint(bytes: Uint8Array, at: number): { value: number; next: number } | undefined {
+  let value = 0;
+  for (let i = 0, scale = 1; i < 8 && at + i < bytes.length; i++, scale *= 128) {
+    const b = bytes[at + i] as number;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return { value, next: at + i + 1 };
+  }
+  return undefined;
+}
+
+/**
+ * An ONNX ModelProto: it opens with field 1 (ir_version, a varint >= 3), as every ONNX writer puts it,
+ * and its top-level fields, walked as protobuf, reach field 7 (the graph, length-delimited).
+ * Other protobuf files (a CoreML .mlmodel, say) have no such field 7.
+ */
+export function looksLikeOnnx(bytes: Uint8Array): boolean {
+  if (bytes[0] !== 0x08) return false;
+  const version = varint(bytes, 1);
+  if (!version || version.value < 3) return false;
+  let at = version.next;
+  while (at < bytes.length) {
+    const key = varint(bytes, at);
+    if (!key) return false;
+    const field = Math.floor(key.value / 8);
+    const wireType = key.value % 8;
+    if (wireType === 0) {
+      const v = varint(bytes, key.next);
+      if (!v) return false;
+      at = v.next;
+    } else if (wireType === 2) {
+      // The graph's key is enough: a file cut inside the graph is ONNX still, and its reader says so.
+      if (field === 7) return true;
+      const length = varint(bytes, key.next);
+      if (!length || length.next + length.value > bytes.length) return false;
+      at = length.next + length.value;
+    } else return false;
+  }
+  return false;
+}
+
 export function detectFileFormat(bytes: Uint8Array): FileFormat {
   if (bytes.length === 0) return { kind: 'empty' };
   // Protocol 2+ pickles open with PROTO <version>.
@@ -45,10 +86,7 @@ export function detectFileFormat(bytes: Uint8Array): FileFormat {
     return { kind: 'compressed', format: 'zlib' };
   }
   for (const { format, magic } of OTHER) if (startsWith(bytes, magic)) return { kind: 'other', format };
-  // ONNX: field 1 (ir_version, a varint) first, as every ONNX writer puts it; versions 3-15 so far.
-  if (bytes[0] === 0x08 && bytes.length >= 2 && (bytes[1] as number) >= 3 && (bytes[1] as number) <= 15) {
-    return { kind: 'onnx' };
-  }
+  if (looksLikeOnnx(bytes)) return { kind: 'onnx' };
   if (OLD_PICKLE_FIRST_OPCODES.has(bytes[0] as number) && bytes[bytes.length - 1] === STOP) {
     return { kind: 'old-pickle' };
   }
