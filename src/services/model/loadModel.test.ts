@@ -135,6 +135,12 @@ describe('loadModelFromBytes refusals', () => {
     expect(existsSync(PWNED), `${name} created ${PWNED}`).toBe(false);
   });
 
+  it('points a tree model to ONNX, which predstream runs', () => {
+    const err = loadError('test/fixtures/models/decision_tree.pkl');
+    expect(err.message).toContain("'sklearn.tree._classes.DecisionTreeRegressor'");
+    expect(err.message).toContain('export it to ONNX with skl2onnx and pass the .onnx file');
+  });
+
   it('never runs the malicious payloads', () => {
     for (const name of ['malicious_os_system.pkl', 'malicious_eval_p2.pkl', 'malicious_inside_model.pkl']) {
       expect(loadError(`test/fixtures/models/${name}`).code).toBe('forbidden-global');

@@ -50,7 +50,8 @@ export const SUPPORTED_SKLEARN_CLASSES: readonly string[] = [
 /** The fix named whenever a file holds something predstream does not run. */
 export const SUPPORTED_MODELS_HINT =
   'only scikit-learn linear regression models (LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, ...), ' +
-  'RANSACRegressor around one, and a Pipeline of StandardScaler steps ending in one are supported';
+  'RANSACRegressor around one, and a Pipeline of StandardScaler steps ending in one are supported as pickles; ' +
+  'for any other regressor (trees, forests, boosting), export it to ONNX with skl2onnx and pass the .onnx file';
 
 /**
  * Whether `module.name` is a supported scikit-learn class. The module may be any private submodule of the
