@@ -3,12 +3,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Connection } from 'rabbitmq-client';
 import { deleteTopology } from '../src/broker/topology.js';
+import { maskUrl } from '../src/broker/url.js';
 import { QUEUES, queueName, type QueueName } from '../src/contract/wire.js';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-/** AMQP_URL without its password, for messages. */
-export const redactedUrl = (url = AMQP_URL): string => url.replace(/:[^:@/]*@/, ':***@');
 
 /**
  * The port RabbitMQ listens on, when AMQP_URL names this machine (its CPU is measured from /proc then);
@@ -44,7 +42,7 @@ export async function openBenchConnection(): Promise<Connection> {
   } catch {
     conn.unsafeDestroy();
     throw new Error(
-      `the bench needs RabbitMQ at ${redactedUrl()}: start it ` +
+      `the bench needs RabbitMQ at ${maskUrl(AMQP_URL)}: start it ` +
         `('rabbitmq-server -detached', or 'docker compose up -d rabbitmq') or set AMQP_URL`,
     );
   }

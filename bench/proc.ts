@@ -106,16 +106,19 @@ function socketOwner(inodes: readonly string[]): number | undefined {
   return undefined;
 }
 
-function beamPids(): number[] {
-  const pids: number[] = [];
-  for (const entry of numericDirs('/proc')) {
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'beam.smp') pids.push(Number(entry));
-    } catch {
-      // gone while we looked
-    }
+/** The process's command name; undefined once it is gone. */
+function commOf(pid: number | string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
   }
-  return pids;
+}
+
+function beamPids(): number[] {
+  return numericDirs('/proc')
+    .filter((entry) => commOf(entry) === 'beam.smp')
+    .map(Number);
 }
 
 /**
@@ -125,13 +128,7 @@ function beamPids(): number[] {
  */
 export function findBrokerPid(port: number): number | undefined {
   const owner = listeningPid(port);
-  if (owner !== undefined) {
-    try {
-      if (readFileSync(`/proc/${owner}/comm`, 'utf8').trim() === 'beam.smp') return owner;
-    } catch {
-      // gone while we looked
-    }
-  }
+  if (owner !== undefined && commOf(owner) === 'beam.smp') return owner;
   const beams = beamPids();
   return beams.length === 1 ? beams[0] : undefined;
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { localBrokerPort, openBenchConnection, redactedUrl } from './broker.js';
+import { maskUrl } from '../src/broker/url.js';
+import { AMQP_URL, localBrokerPort, openBenchConnection } from './broker.js';
 import type { BenchContext } from './context.js';
 import { machineInfo, pressure } from './machine.js';
 import { joinMemory } from './parts/joinMemory.js';
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
   const brokerPort = localBrokerPort();
   const brokerPid = brokerPort === undefined ? undefined : findBrokerPid(brokerPort);
   if (brokerPid === undefined)
-    note(`cannot tell which process is RabbitMQ at ${redactedUrl()}: its CPU is not measured`);
+    note(`cannot tell which process is RabbitMQ at ${maskUrl(AMQP_URL)}: its CPU is not measured`);
   const ctx: BenchContext = { settings, conn, workDir, brokerPid, note, prefixes: [] };
   let reconnects = 0;
   conn.on('connection', () => {

@@ -50,7 +50,7 @@ function varint(bytes: Uint8Array, at: number): { value: number; next: number } 
  * and its top-level fields, walked as protobuf, reach field 7 (the graph, length-delimited).
  * Other protobuf files (a CoreML .mlmodel, say) have no such field 7.
  */
-export function looksLikeOnnx(bytes: Uint8Array): boolean {
+function looksLikeOnnx(bytes: Uint8Array): boolean {
   if (bytes[0] !== 0x08) return false;
   const version = varint(bytes, 1);
   if (!version || version.value < 3) return false;

@@ -20,6 +20,12 @@ const rows = readFileSync(new URL('data/diabetes.csv', ROOT), 'utf8')
 
 const bytesOf = (name: string) => readFileSync(new URL(`${DIR}${name}.onnx`, ROOT));
 const load = (name: string) => loadModel(bytesOf(name), `${name}.onnx`);
+/** What the promise rejected with; undefined if it resolved. */
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 /** A float32 model rounds each feature and sums in float32: about 1e-7 relative per term. */
 const TOLERANCE = { float64: 1e-12, float32: 1e-5 };
@@ -71,10 +77,7 @@ describe('loadModel on ONNX models', () => {
   it.each(Object.entries(expected.refused))(
     'refuses %s (%s) at load time, saying why',
     async (name, code) => {
-      const err = await load(name).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await rejection(load(name));
       expect(err).toBeInstanceOf(ModelLoadError);
       expect((err as ModelLoadError).code).toBe(code);
       expect((err as Error).message).toContain(`${name}.onnx`);
@@ -83,20 +86,14 @@ describe('loadModel on ONNX models', () => {
   );
 
   it('refuses a classifier, naming its label output', async () => {
-    const err = await load('classifier_label').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await rejection(load('classifier_label'));
     expect((err as Error).message).toMatch(/first output 'label' is an int64 tensor.*classifier's label/);
   });
 
   it('refuses an ONNX file cut inside its graph with the runtime’s reason', async () => {
     const bytes = bytesOf('ridge_matmul_float64');
     expect(detectFileFormat(bytes.subarray(0, bytes.length - 30))).toEqual({ kind: 'onnx' });
-    const err = await loadModel(bytes.subarray(0, bytes.length - 30), 'cut.onnx').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await rejection(loadModel(bytes.subarray(0, bytes.length - 30), 'cut.onnx'));
     expect(err).toBeInstanceOf(ModelLoadError);
     expect((err as ModelLoadError).code).toBe('corrupt');
     expect((err as Error).message).toMatch(/cut\.onnx.*not a readable ONNX model \(onnxruntime: /);
