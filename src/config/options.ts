@@ -255,6 +255,15 @@ export const OPTIONS = {
       'metric: how long a group commit waits for more messages after its first (it starts sooner when the previous sync lands; 0: the same turn of the event loop)',
     schema: nonNegativeInt,
   },
+  syncInterval: {
+    flag: 'sync-interval',
+    value: '<ms>',
+    env: 'SYNC_INTERVAL_MS',
+    default: '10',
+    description:
+      'metric: least time between two disk syncs that make group commits durable (their messages are acked after it); rows are in metric_log.csv at once either way; higher: fewer syncs, less CPU, later acks; 0: back to back',
+    schema: nonNegativeInt,
+  },
   rowLatencyLog: {
     flag: 'row-latency-log',
     value: '<path>',
@@ -359,6 +368,7 @@ export const COMMAND_OPTIONS = {
     'joinTtl',
     'batchSize',
     'batchWait',
+    'syncInterval',
     'rowLatencyLog',
   ],
   plot: [...COMMON, 'logs', 'interval', 'httpHost', 'httpPort', 'window', 'alertMae'],
@@ -383,6 +393,7 @@ export const COMMAND_OPTIONS = {
     'joinTtl',
     'batchSize',
     'batchWait',
+    'syncInterval',
     'rowLatencyLog',
     'interval',
     'httpHost',

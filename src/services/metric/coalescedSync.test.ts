@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCoalescedSync } from './coalescedSync.js';
 
 /** A sync whose completions the test controls, recording how many commits each one started after. */
@@ -84,6 +84,88 @@ describe('coalesced sync', () => {
     const waited = cs.idle().then(() => (idle = true));
     await tick();
     expect(idle).toBe(false);
+    s.finish();
+    await waited;
+    expect(idle).toBe(true);
+  });
+});
+
+describe('coalesced sync with a least interval between syncs', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A clock the test moves, with Node's timers following it (setImmediate stays real for `tick`). */
+  function pacedClock() {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let t = 1_000;
+    return {
+      now: () => t,
+      advance(ms: number) {
+        t += ms;
+        vi.advanceTimersByTime(ms);
+      },
+    };
+  }
+
+  it('starts the next sync only once the interval has passed since the last one started, covering every commit made meanwhile', async () => {
+    const clock = pacedClock();
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync, { minIntervalMs: 10, now: clock.now });
+    const a = cs.afterCommit();
+    expect(s.calls).toHaveLength(1); // the first sync starts at once
+    clock.advance(2);
+    s.finish();
+    await a;
+    clock.advance(1);
+    let done = 0;
+    const later = [cs.afterCommit(), cs.afterCommit()].map((p) => p.then(() => (done += 1)));
+    await tick();
+    expect(s.calls).toHaveLength(0); // 3 ms after the last start: it waits
+    clock.advance(6);
+    await tick();
+    expect(s.calls).toHaveLength(0);
+    const third = cs.afterCommit().then(() => (done += 1));
+    clock.advance(1); // 10 ms after the last start
+    expect(s.calls).toHaveLength(1);
+    expect(done).toBe(0);
+    s.finish();
+    await Promise.all([...later, third]);
+    expect(done).toBe(3);
+    expect(s.calls).toHaveLength(0); // one sync served all three
+    await cs.idle();
+  });
+
+  it('syncs at once a commit that comes after a quiet spell longer than the interval', async () => {
+    const clock = pacedClock();
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync, { minIntervalMs: 10, now: clock.now });
+    const a = cs.afterCommit();
+    s.finish();
+    await a;
+    await tick();
+    clock.advance(25);
+    const b = cs.afterCommit();
+    expect(s.calls).toHaveLength(1);
+    s.finish();
+    await b;
+  });
+
+  it('idle waits for a sync that is waiting for its interval', async () => {
+    const clock = pacedClock();
+    const s = manualSync();
+    const cs = createCoalescedSync(s.sync, { minIntervalMs: 10, now: clock.now });
+    const a = cs.afterCommit();
+    s.finish();
+    await a;
+    await tick();
+    void cs.afterCommit();
+    let idle = false;
+    const waited = cs.idle().then(() => (idle = true));
+    await tick();
+    expect(idle).toBe(false);
+    clock.advance(10);
+    expect(s.calls).toHaveLength(1);
     s.finish();
     await waited;
     expect(idle).toBe(true);

@@ -18,16 +18,36 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+export interface CoalescedSyncOptions {
+  /**
+   * Least time (ms) from the start of one sync to the start of the next; 0 (the default): the next
+   * starts as soon as the previous one ends. Commits made meanwhile wait for it, so fewer, larger syncs
+   * cover them: each sync has a fixed cost in the kernel, whatever it writes.
+   */
+  minIntervalMs?: number;
+  /** A monotonic clock in ms (tests pass their own). */
+  now?: () => number;
+}
+
 /**
- * At most one `sync()` runs at a time. When it ends, the next one starts at once if commits arrived
- * meanwhile, so under load the syncs run back to back and each covers every commit made before it began;
- * a commit never waits for more than the sync in progress plus its own. `sync` must make durable
- * everything written before it was called (fdatasync of the written file).
+ * At most one `sync()` runs at a time. When it ends, the next one starts (at once, or once
+ * `minIntervalMs` has passed since the last one started) if commits arrived meanwhile, so under load
+ * each sync covers every commit made before it began; a commit never waits for more than the sync in
+ * progress (or the interval) plus its own. `sync` must make durable everything written before it was
+ * called (fdatasync of the written file).
  */
-export function createCoalescedSync(sync: () => Promise<void>): CoalescedSync {
+export function createCoalescedSync(
+  sync: () => Promise<void>,
+  options: CoalescedSyncOptions = {},
+): CoalescedSync {
+  const minIntervalMs = options.minIntervalMs ?? 0;
+  const now = options.now ?? (() => performance.now());
   let committed = 0;
   let durable = 0;
   let running: Promise<void> | undefined;
+  // Set while the next sync waits for `minIntervalMs` to pass.
+  let paced: NodeJS.Timeout | undefined;
+  let lastStartAt = Number.NEGATIVE_INFINITY;
   const waiters: Waiter[] = [];
   const idleWaiters: Array<() => void> = [];
 
@@ -40,11 +60,20 @@ export function createCoalescedSync(sync: () => Promise<void>): CoalescedSync {
   };
 
   const kick = () => {
-    if (running) return;
+    if (running || paced) return;
     if (durable >= committed) {
       for (const r of idleWaiters.splice(0)) r();
       return;
     }
+    const wait = lastStartAt + minIntervalMs - now();
+    if (wait > 0) {
+      paced = setTimeout(() => {
+        paced = undefined;
+        kick();
+      }, wait);
+      return;
+    }
+    lastStartAt = now();
     const target = committed;
     let started: Promise<void>;
     try {
@@ -82,7 +111,7 @@ export function createCoalescedSync(sync: () => Promise<void>): CoalescedSync {
       return waiters.length;
     },
     idle() {
-      if (!running && durable >= committed) return Promise.resolve();
+      if (!running && !paced && durable >= committed) return Promise.resolve();
       return new Promise<void>((r) => idleWaiters.push(r));
     },
   };

@@ -22,6 +22,11 @@ export interface MetricStoreOptions extends SqliteJoinStoreOptions {
   fileSyncMs?: number;
   /** ...or until this many bytes wait, whichever comes first. */
   fileSyncBytes?: number;
+  /**
+   * Least time (ms) between the starts of two syncs of the state's WAL (0, the default: back to back).
+   * Groups committed meanwhile share the next sync: fewer syncs, each acking more.
+   */
+  walSyncIntervalMs?: number;
 }
 
 export interface BatchResult {
@@ -107,14 +112,22 @@ export class MetricStore {
     readonly recovery: RecoveryReport,
     options: MetricStoreOptions,
   ) {
-    this.walSync = createCoalescedSync(() => this.state.syncWal());
+    this.walSync = createCoalescedSync(() => this.state.syncWal(), {
+      minIntervalMs: options.walSyncIntervalMs ?? 0,
+    });
     this.fileSyncMs = options.fileSyncMs ?? FILE_SYNC_MS;
     this.fileSyncBytes = options.fileSyncBytes ?? FILE_SYNC_BYTES;
   }
 
   /** Opens (creating) `<logsDir>/metric_state.sqlite`, metric_log.csv and labels_log.txt, and repairs them. */
   static async open(logsDir: string, options: MetricStoreOptions = {}): Promise<MetricStore> {
-    const { log = SILENT_LOG, fileSyncMs: _ms, fileSyncBytes: _bytes, ...stateOptions } = options;
+    const {
+      log = SILENT_LOG,
+      fileSyncMs: _ms,
+      fileSyncBytes: _bytes,
+      walSyncIntervalMs: _walMs,
+      ...stateOptions
+    } = options;
     await fs.mkdir(logsDir, { recursive: true });
     const state = SqliteJoinStore.open(path.join(logsDir, STATE_FILE_NAME), stateOptions);
     const opened: { close(): Promise<void> }[] = [];

@@ -32,6 +32,7 @@ export async function runMetricService(
 ): Promise<void> {
   const store = await MetricStore.open(config.logs, {
     log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
+    walSyncIntervalMs: config.syncInterval,
   });
   shutdown.add('metric store', () => store.close());
   // Closed after the consumers (steps run in reverse), so the last batches' lines are in it.
