@@ -243,7 +243,7 @@ export const OPTIONS = {
     env: 'BATCH_SIZE',
     default: '500',
     description:
-      'metric: messages acked per group commit (one fsync each), at most; rows are written as their pairs complete',
+      'metric: messages in one group commit, at most (groups committed close together share one disk sync: --sync-interval); rows are written as their pairs complete',
     schema: positiveInt,
   },
   batchWait: {

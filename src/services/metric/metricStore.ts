@@ -66,8 +66,8 @@ interface OpenGroup {
  * later half arrives. `commit` adds the group's text (its rows, and a line per message and per row for
  * labels_log.txt) to the state, COMMITs, appends the label lines, and resolves once the state's WAL is
  * synced: only then may the group's messages be acked. That sync is one fdatasync, shared by every group
- * committed before it began (createCoalescedSync), so the next group can be joined and committed while
- * earlier ones wait for the disk.
+ * committed before it began (createCoalescedSync; with `walSyncIntervalMs`, syncs start at most that
+ * often), so the next group can be joined and committed while earlier ones wait for the disk.
  *
  * Rows written before their group's COMMIT are safe: if the process dies first, start-up (recovery.ts)
  * finds them past the state's checkpoint and takes their ids as written (`import-tail`), so their halves,
