@@ -261,8 +261,8 @@ export const OPTIONS = {
     env: 'SYNC_INTERVAL_MS',
     default: '10',
     description:
-      'metric: least time between two disk syncs that make group commits durable (their messages are acked after it); rows are in metric_log.csv at once either way; higher: fewer syncs, less CPU, later acks; 0: back to back',
-    schema: nonNegativeInt,
+      'metric: least time between the starts of two disk syncs that make group commits durable (their messages are acked after it); rows are in metric_log.csv at once either way; higher: fewer syncs, less CPU, later acks; 0: back to back; at most 1000',
+    schema: nonNegativeInt.refine((n) => n <= 1000, 'expected at most 1000 ms (acks wait this long)'),
   },
   rowLatencyLog: {
     flag: 'row-latency-log',

@@ -50,6 +50,8 @@ describe('configuration: flag, then environment, then default', () => {
     ['model', ['--amqp-url', 'http://x'], /--amqp-url: expected a URL like amqp:/],
     ['model', ['--queue-type', 'stream'], /--queue-type: expected classic or quorum/],
     ['metric', ['--join-ttl', 'abc'], /--join-ttl/],
+    ['metric', ['--sync-interval', '5000'], /--sync-interval: expected at most 1000 ms/],
+    ['metric', ['--sync-interval', '-1'], /--sync-interval: expected a whole number, 0 or more/],
     ['plot', ['--http-port', '70000'], /--http-port: expected a port number/],
     ['model', ['--queue-prefix', 'a b'], /--queue-prefix: letters, digits/],
   ] as const)('%s %j is refused with a message naming the option', (command, argv, message) => {

@@ -130,20 +130,36 @@ describe('coalesced sync with a least interval between syncs', () => {
     expect(s.calls).toHaveLength(1);
     expect(done).toBe(0);
     s.finish();
-    await Promise.all([...later, third]);
+    await tick();
     expect(done).toBe(3);
+    await Promise.all([...later, third]);
     expect(s.calls).toHaveLength(0); // one sync served all three
     await cs.idle();
   });
 
-  it('syncs at once a commit that comes after a quiet spell longer than the interval', async () => {
+  /** A sync paced at 10 ms, with one commit whose sync has started; `finishFirst` ends that sync. */
+  function withFirstSyncRunning() {
     const clock = pacedClock();
     const s = manualSync();
     const cs = createCoalescedSync(s.sync, { minIntervalMs: 10, now: clock.now });
-    const a = cs.afterCommit();
-    s.finish();
-    await a;
-    await tick();
+    const first = cs.afterCommit();
+    return {
+      clock,
+      s,
+      cs,
+      /** Ends the first sync `ms` after it started. */
+      async finishFirst(ms = 0) {
+        clock.advance(ms);
+        s.finish();
+        await first;
+        await tick();
+      },
+    };
+  }
+
+  it('syncs at once a commit that comes after a quiet spell longer than the interval', async () => {
+    const { clock, s, cs, finishFirst } = withFirstSyncRunning();
+    await finishFirst();
     clock.advance(25);
     const b = cs.afterCommit();
     expect(s.calls).toHaveLength(1);
@@ -151,14 +167,19 @@ describe('coalesced sync with a least interval between syncs', () => {
     await b;
   });
 
-  it('idle waits for a sync that is waiting for its interval', async () => {
-    const clock = pacedClock();
-    const s = manualSync();
-    const cs = createCoalescedSync(s.sync, { minIntervalMs: 10, now: clock.now });
-    const a = cs.afterCommit();
+  it('starts the next sync as soon as one slower than the interval ends, without a timer', async () => {
+    const { s, cs, finishFirst } = withFirstSyncRunning();
+    const b = cs.afterCommit(); // made while the first sync runs
+    await finishFirst(15);
+    expect(s.calls).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
     s.finish();
-    await a;
-    await tick();
+    await b;
+  });
+
+  it('idle waits for a sync that is waiting for its interval', async () => {
+    const { clock, s, cs, finishFirst } = withFirstSyncRunning();
+    await finishFirst();
     void cs.afterCommit();
     let idle = false;
     const waited = cs.idle().then(() => (idle = true));

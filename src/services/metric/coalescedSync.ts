@@ -67,10 +67,12 @@ export function createCoalescedSync(
     }
     const wait = lastStartAt + minIntervalMs - now();
     if (wait > 0) {
+      // Whole ms: Node's timer clock lags performance.now(), so a fractional wait often fires a little
+      // early and would re-arm for a sub-ms rest (rounded up to 1 ms): two wake-ups for one sync.
       paced = setTimeout(() => {
         paced = undefined;
         kick();
-      }, wait);
+      }, Math.ceil(wait));
       return;
     }
     lastStartAt = now();

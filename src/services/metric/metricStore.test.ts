@@ -334,6 +334,57 @@ describe('MetricStore', () => {
     await expect(store.applyBatch(pairs(2, 4))).rejects.toBe(error);
   });
 
+  it('acks nothing committed while a sync failed, even after a later sync succeeds', async () => {
+    const store = await openStore();
+    const state = (store as unknown as { state: { syncWal(): Promise<void> } }).state;
+    const syncWal = state.syncWal.bind(state);
+    let failFirst!: (err: unknown) => void;
+    let calls = 0;
+    // The first sync fails once the test says so; the next one (covering the second batch) succeeds.
+    state.syncWal = () =>
+      ++calls === 1 ? new Promise<void>((_, reject) => (failFirst = reject)) : syncWal();
+    const first = store.applyBatch(pairs(0, 2)).catch((err: unknown) => err);
+    const second = store.applyBatch(pairs(2, 4)).then(
+      () => 'acked',
+      (err: unknown) => err,
+    );
+    failFirst(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const error = await first;
+    expect((error as MetricStoreError).code).toBe('SYNC_FAILED');
+    expect(await second).toBe(error);
+    expect(calls).toBe(2); // the second batch's sync ran, and proved nothing
+    state.syncWal = syncWal;
+  });
+
+  it('with syncs paced, close waits for the paced sync of an open group, and leaves no timer', async () => {
+    const store = await openStore({ ...NO_FILE_SYNC, walSyncIntervalMs: 200 });
+    const state = (store as unknown as { state: { syncWal(): Promise<void>; close(): void } }).state;
+    const syncWal = state.syncWal.bind(state);
+    const close = state.close.bind(state);
+    const events: string[] = [];
+    state.syncWal = () => syncWal().then(() => void events.push('sync'));
+    state.close = () => {
+      events.push('state closed');
+      close();
+    };
+    await store.applyBatch(pairs(0, 2)); // the first sync starts at once
+    let acked = false;
+    const second = store.applyBatch(pairs(2, 4)).then(() => (acked = true));
+    store.join(msg('y_true', 'open', 1)); // a group still open at close
+    await new Promise((r) => setTimeout(r, 50));
+    expect(acked).toBe(false); // paced: the next sync may start 200 ms after the first
+    const started = performance.now();
+    await store.close();
+    await second;
+    expect(performance.now() - started).toBeGreaterThan(100);
+    expect(events.indexOf('state closed')).toBe(events.length - 1);
+    expect(events.filter((e) => e === 'sync').length).toBeGreaterThanOrEqual(3);
+    const reopened = await openStore();
+    expect(reopened.recovery.action).toBe('none');
+    expect(reopened.pendingCount()).toBe(1);
+    await expectEachOnce(range(0, 4));
+  });
+
   it('fails for good when a row’s write fails (a full disk); after the restart each id is written once', async () => {
     const store = await openStore();
     await store.applyBatch(pairs(0, 2));

@@ -220,9 +220,17 @@ export class MetricStore {
     }
     if (forget) this.forgetDue = false;
     // Durable once this sync lands, whatever happens to the files: the state holds the group's text.
-    this.lastCommit = this.walSync.afterCommit().then(undefined, (err: unknown) => {
-      throw this.fail('sync', err, `${STATE_FILE_NAME}-wal`);
-    });
+    // Unless an earlier sync failed: Linux may have dropped the pages it did not write, and SQLite's
+    // recovery stops at the first bad WAL frame, so a later sync proves nothing; a failed store acks
+    // nothing more.
+    this.lastCommit = this.walSync.afterCommit().then(
+      () => {
+        if (this.failure) throw this.failure;
+      },
+      (err: unknown) => {
+        throw this.fail('sync', err, `${STATE_FILE_NAME}-wal`);
+      },
+    );
     // Its callers see a failure; this only keeps it from counting as unhandled when there are none.
     this.lastCommit.catch(() => undefined);
 
