@@ -1,12 +1,11 @@
 // Garbage of every kind on every queue while good rows flow: no crash, every good row once, every bad one dead-lettered.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HEADER_REASON, MAX_MESSAGE_BYTES } from '../../src/contract/wire.js';
-import { cleanupPrefix, closeConnection, openTestConnection, uniquePrefix } from '../support/broker.js';
+import { closeConnection, openTestConnection } from '../support/broker.js';
 import { publishedRows, readMetricCsv } from '../support/expected.js';
 import { csvRowCount, isRunning, startCli, stopCli, waitFor } from '../support/processes.js';
+import { brokerTestScope } from '../support/scope.js';
 
 const GOOD_ROWS = 600;
 
@@ -93,12 +92,7 @@ function badMessages(): Bad[] {
 }
 
 describe('bad input while good rows flow (real RabbitMQ)', () => {
-  const prefix = uniquePrefix('bad');
-  const logs = mkdtempSync(path.join(tmpdir(), 'predstream-bad-'));
-  afterAll(async () => {
-    await cleanupPrefix(prefix);
-    rmSync(logs, { recursive: true, force: true });
-  });
+  const { prefix, logs } = brokerTestScope('bad');
 
   it(
     'dead-letters each bad message with its reason and still writes every good row once',

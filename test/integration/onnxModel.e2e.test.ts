@@ -1,22 +1,16 @@
 // `predstream up --model <an ONNX random forest>`: the model service predicts with onnxruntime end to end.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupPrefix, uniquePrefix } from '../support/broker.js';
+import { describe, expect, it } from 'vitest';
 import { diabetes, publishedRows, readMetricCsv, relClose } from '../support/expected.js';
 import { runUpToEnd } from '../support/processes.js';
+import { brokerTestScope } from '../support/scope.js';
 
 const ROWS = 200;
 const MODEL = 'test/fixtures/models/onnx/random_forest_float32.onnx';
 
 describe('predstream up with an ONNX model', () => {
-  const prefix = uniquePrefix('onnx');
-  const logs = mkdtempSync(path.join(tmpdir(), 'predstream-onnx-'));
-  afterAll(async () => {
-    await cleanupPrefix(prefix);
-    rmSync(logs, { recursive: true, force: true });
-  });
+  const { prefix, logs } = brokerTestScope('onnx');
 
   it(`writes ${ROWS} rows whose y_pred is scikit-learn's forest prediction for the row`, async () => {
     const journal = path.join(logs, 'published.log');

@@ -1,21 +1,16 @@
 // The whole pipeline as a user runs it: `predstream up --count 500 --rate max` into a temporary logs folder.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupPrefix, openTestConnection, uniquePrefix } from '../support/broker.js';
+import { describe, expect, it } from 'vitest';
+import { cleanupPrefix, openTestConnection } from '../support/broker.js';
 import { defaultModel, diabetes, publishedRows, readMetricCsv, relClose } from '../support/expected.js';
 import { runUpToEnd } from '../support/processes.js';
+import { brokerTestScope } from '../support/scope.js';
 
 const ROWS = 500;
 
 describe('predstream up, end to end', () => {
-  const prefix = uniquePrefix('e2e');
-  const logs = mkdtempSync(path.join(tmpdir(), 'predstream-e2e-'));
-  afterAll(async () => {
-    await cleanupPrefix(prefix);
-    rmSync(logs, { recursive: true, force: true });
-  });
+  const { prefix, logs } = brokerTestScope('e2e');
 
   it(`writes exactly ${ROWS} correct rows, the labels log and a PNG, then exits 0`, async () => {
     const journal = path.join(logs, 'published.log');
